@@ -1,0 +1,5 @@
+//! Tags, their members and the lookup that evaluation uses.
+
+pub mod lookup;
+
+pub use lookup::{TagId, TagLookup, UserId};

@@ -1,0 +1,21 @@
+//! tagq: find the alerts, emails and campaigns that involve tagged users.
+//!
+//! Security teams tag their most important people (the built-in "Priority account" tag and
+//! custom tags such as "Finance") and need every record that touches those people. tagq keeps
+//! the tags and a snapshot of the directory, reads exported records (CSV, JSON, NDJSON from
+//! Defender, Sentinel, the Office 365 Management Activity API and Microsoft Graph) and selects
+//! records with a Kibana-style filter language that has tag predicates.
+//!
+//! The modules follow the data's path:
+//! - [`directory`]: users, groups, address resolution and group expansion;
+//! - [`catalog`]: tags and their members;
+//! - [`records`]: the record model and the readers and writers of export formats;
+//! - [`filter`]: the filter language (parser, syntax tree, resolution against a schema);
+//! - [`eval`]: record-at-a-time evaluation of a resolved query;
+//! - [`store`]: the on-disk store with atomic commits.
+
+pub mod catalog;
+pub mod filter;
+pub mod records;
+pub mod text;
+pub mod time;

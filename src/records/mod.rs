@@ -1,0 +1,5 @@
+//! Records and the readers and writers of export formats.
+
+pub mod model;
+
+pub use model::{Origin, Raw, Record, RecordKind, Role, SourceFormat, UserRef, Value};

@@ -1,0 +1,81 @@
+//! Text normalisation shared by the filter language, the catalog and the evaluator.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Folds a tag name for comparison: NFC, outer blanks trimmed, inner blank runs collapsed to
+/// one space, full Unicode case folding (so `ß` equals `ss`), then NFC again.
+pub fn fold_name(name: &str) -> String {
+    let nfc: String = name.nfc().collect();
+    let collapsed = nfc.split(char::is_whitespace).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    caseless::default_case_fold_str(&collapsed).nfc().collect()
+}
+
+/// Folds a keyword or enumeration value for case-insensitive equality (full case folding,
+/// independent of the process locale).
+pub fn fold_value(value: &str) -> String {
+    caseless::default_case_fold_str(value)
+}
+
+/// Splits text into case-folded words: runs of letters and digits.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(fold_value).collect()
+}
+
+/// Returns the Levenshtein distance between two strings, counted in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Returns the candidate closest to `name` (case-insensitive), if it is close enough to be a
+/// likely typo: at most a third of the name's length, and at most 3 edits.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let limit = (lower.chars().count() / 3).clamp(1, 3);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_name_trims_collapses_and_folds() {
+        assert_eq!(fold_name("  priority   ACCOUNT "), "priority account");
+    }
+
+    #[test]
+    fn fold_name_normalises_combining_marks() {
+        assert_eq!(fold_name("Cafe\u{301}"), fold_name("Café"));
+    }
+
+    #[test]
+    fn fold_name_full_case_folding() {
+        assert_eq!(fold_name("STRASSE"), fold_name("straße"));
+    }
+
+    #[test]
+    fn words_split_on_punctuation() {
+        assert_eq!(words("Overdue: invoice #4411"), vec!["overdue", "invoice", "4411"]);
+    }
+
+    #[test]
+    fn closest_finds_typo() {
+        assert_eq!(closest("sevrity", ["severity", "status"]), Some("severity"));
+        assert_eq!(closest("zzz", ["severity", "status"]), None);
+    }
+}
