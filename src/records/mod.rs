@@ -1,5 +1,7 @@
 //! Records and the readers and writers of export formats.
 
 pub mod model;
+pub mod raw;
 
 pub use model::{Origin, Raw, Record, RecordKind, Role, SourceFormat, UserRef, Value};
+pub use raw::{RawBody, RawItem};
