@@ -27,6 +27,18 @@ impl Timestamp {
         jiff::Timestamp::from_nanosecond(nanos).unwrap_or(jiff::Timestamp::MAX)
     }
 
+    /// Parses an ISO-8601 date-time: `2024-06-02T08:15:30Z`, with an offset, or without a zone
+    /// (taken as UTC); `T` or a blank between date and time; 0 to 9 fractional digits.
+    pub fn parse(text: &str) -> Option<Timestamp> {
+        let text = text.trim();
+        if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+            return Some(Timestamp::from_jiff(ts));
+        }
+        let civil = text.parse::<jiff::civil::DateTime>().ok()?;
+        let zoned = civil.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()?;
+        Some(Timestamp::from_jiff(zoned.timestamp()))
+    }
+
     /// Returns the instant `secs` seconds after the Unix epoch.
     pub fn from_unix_seconds(secs: i64) -> Timestamp {
         Timestamp(secs.saturating_mul(TICKS_PER_SECOND))
@@ -62,6 +74,17 @@ mod tests {
     #[test]
     fn display_whole_second() {
         assert_eq!(Timestamp::from_unix_seconds(0).to_string(), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn parse_with_and_without_zone() {
+        let with_zone = Timestamp::parse("2024-06-02T08:15:30.1234567+00:00");
+        let with_z = Timestamp::parse("2024-06-02T08:15:30.1234567Z");
+        let without = Timestamp::parse("2024-06-02T08:15:30.1234567");
+        assert!(with_zone.is_some());
+        assert_eq!(with_zone, with_z);
+        assert_eq!(with_z, without);
+        assert_eq!(Timestamp::parse("not a time"), None);
     }
 
     #[test]
