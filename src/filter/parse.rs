@@ -11,7 +11,7 @@ use super::lex::{self, Keyword};
 
 /// The hard ceiling on nesting depth: a larger `max_depth` is lowered to this value, because
 /// the parser, printer and resolver recurse once per level.
-pub const HARD_MAX_DEPTH: usize = 256;
+pub const HARD_MAX_DEPTH: usize = 128;
 
 /// Limits and switches for [`parse`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +157,8 @@ struct Parser<'a> {
     warnings: Vec<Diagnostic>,
     /// The last term read, for the "did you forget 'and'" hint.
     last_term: Option<RawTerm>,
+    /// Byte offset of every character, for converting offsets to characters.
+    char_starts: Vec<usize>,
 }
 
 impl<'a> Parser<'a> {
@@ -170,19 +172,19 @@ impl<'a> Parser<'a> {
             scopes: 0,
             warnings: Vec::new(),
             last_term: None,
+            char_starts: src.char_indices().map(|(i, _)| i).collect(),
         }
     }
 
     // ---- positions and diagnostics ----
 
     fn char_offset(&self, byte: usize) -> usize {
-        self.src.get(..byte).map_or(0, |s| s.chars().count())
+        self.char_starts.partition_point(|start| *start < byte)
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
         let offset = self.char_offset(start);
-        let len = self.src.get(start..end).map_or(0, |s| s.chars().count());
-        Span::new(offset, len)
+        Span::new(offset, self.char_offset(end).saturating_sub(offset))
     }
 
     fn diagnostic(
@@ -414,13 +416,22 @@ impl<'a> Parser<'a> {
                 self.error("E007", self.pos, 1, message, None)
             }
             ':' => self.unexpected_colon(),
-            '<' | '>' | '{' | '(' | '\\' | '*' => {
-                let message = format!("unexpected '{c}'");
-                let hint = format!("escape it as '\\{c}' or quote the value");
-                self.error("E001", self.pos, 1, message, Some(&hint))
+            '<' | '>' if self.last_term.as_ref().is_some_and(|t| t.end == self.pos) => {
+                let term = self.last_term.take();
+                match term.map(|t| self.check_name_before_range(&t)) {
+                    Some(Err(e)) => e,
+                    _ => self.unexpected_special(c),
+                }
             }
+            '<' | '>' | '{' | '(' | '\\' | '*' => self.unexpected_special(c),
             _ => self.unexpected_word(open.map(|(_, _, closer)| closer)),
         }
+    }
+
+    fn unexpected_special(&mut self, c: char) -> FilterError {
+        let message = format!("unexpected '{c}'");
+        let hint = format!("escape it as '\\{c}' or quote the value");
+        self.error("E001", self.pos, 1, message, Some(&hint))
     }
 
     fn unexpected_colon(&mut self) -> FilterError {
@@ -1087,4 +1098,348 @@ fn wrap_not(mut node: Node, count: usize) -> Node {
         node = Node::Not(Box::new(node));
     }
     node
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(query: &str) -> Node {
+        match parse(query, &ParseOptions::default()) {
+            Ok(parsed) => parsed.root,
+            Err(e) => panic!("{query:?} failed: {e}"),
+        }
+    }
+
+    fn error(query: &str) -> Diagnostic {
+        match parse(query, &ParseOptions::default()) {
+            Ok(parsed) => panic!("{query:?} parsed as {:?}", parsed.root),
+            Err(e) => e.diagnostic,
+        }
+    }
+
+    fn tag_any(name: &str) -> Term {
+        Term::Plain(name.to_string())
+    }
+
+    fn tag_value(node: &Node) -> Option<&Term> {
+        match node {
+            Node::Tag { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn keyword_inside_word_is_plain_text() {
+        assert_eq!(tag_value(&tree("tag:Orlando")), Some(&tag_any("Orlando")));
+        assert_eq!(tag_value(&tree("tag:orlando")), Some(&tag_any("orlando")));
+        let quoted = tree("tag:\"Sales and Marketing\"");
+        assert_eq!(tag_value(&quoted), Some(&Term::Phrase("Sales and Marketing".to_string())));
+    }
+
+    #[test]
+    fn keyword_splits_unquoted_tag_value() {
+        let Node::And(items) = tree("tag:Sales and Marketing") else { panic!("expected and") };
+        assert_eq!(tag_value(&items[0]), Some(&tag_any("Sales")));
+        assert!(matches!(&items[1], Node::Text { value: Term::Plain(s), .. } if s == "Marketing"));
+    }
+
+    #[test]
+    fn mixed_case_keyword_is_and() {
+        let root = tree("severity:high AnD tag:Orlando");
+        assert!(matches!(root, Node::And(ref items) if items.len() == 2));
+    }
+
+    #[test]
+    fn escaped_keyword_is_a_word() {
+        let root = tree("subject:\\and");
+        assert!(matches!(root, Node::Eq { value: Term::Plain(ref s), .. } if s == "and"));
+    }
+
+    #[test]
+    fn wildcard_next_to_dash() {
+        let Node::Tag { value: Term::Wild(p), .. } = tree("tag:*s-1") else { panic!("wild") };
+        assert_eq!(p.to_string(), "*s-1");
+        assert!(p.matches("Ops-1"));
+        assert!(!p.matches("Ops-2"));
+    }
+
+    #[test]
+    fn star_in_quotes_and_escaped_star_are_literal() {
+        let quoted = tree("tag:\"Ops*\"");
+        assert_eq!(tag_value(&quoted), Some(&Term::Phrase("Ops*".to_string())));
+        let escaped = tree("tag:Ops\\*");
+        assert_eq!(tag_value(&escaped), Some(&Term::Plain("Ops*".to_string())));
+        assert_eq!(crate::filter::print(&escaped), "tag:Ops\\*");
+        assert!(matches!(tree("tag:*"), Node::HasTag { target: TagTarget::Any }));
+    }
+
+    #[test]
+    fn trailing_backslash_in_quotes() {
+        let root = tree("tag:\"C:\\\\temp\\\\\"");
+        assert_eq!(tag_value(&root), Some(&Term::Phrase("C:\\temp\\".to_string())));
+        let Node::Tag { value: Term::Wild(p), .. } = tree("tag:C\\:\\\\temp*") else {
+            panic!("wild")
+        };
+        assert!(p.matches("C:\\temp\\"));
+    }
+
+    #[test]
+    fn escaped_closing_quote_is_unterminated() {
+        let e = error("tag:\"C:\\temp\\\"");
+        assert_eq!(e.code, "E003");
+        assert_eq!(e.offset, 4);
+    }
+
+    #[test]
+    fn unbalanced_quotes_and_brackets() {
+        let cases = [
+            ("tag:\"Finance", "E003", 4),
+            ("tag:\"A\" or tag:\"B\" or \"C", "E003", 22),
+            ("(tag:A or tag:B", "E007", 15),
+            ("tag:A) or tag:B", "E007", 5),
+        ];
+        for (query, code, offset) in cases {
+            let e = error(query);
+            assert_eq!((e.code, e.offset), (code, offset), "{query}");
+        }
+        assert!(error("(tag:A or tag:B").message.contains("at offset 0"));
+    }
+
+    #[test]
+    fn doubled_quote_is_an_error() {
+        assert_eq!(error("tag:\"\"Bing\"").code, "E006");
+    }
+
+    #[test]
+    fn blank_queries_match_everything() {
+        for query in ["", "   ", "\t\n", "\u{2003}\u{A0}"] {
+            assert_eq!(tree(query), Node::All, "{query:?}");
+        }
+    }
+
+    #[test]
+    fn typographic_quotes_rejected_with_column() {
+        let e = error("tag:\u{201C}Finance\u{201D}");
+        assert_eq!(e.code, "E001");
+        assert_eq!(e.offset, 4);
+        assert!(e.message.contains("U+201C"));
+        assert!(e.message.contains("column 5"));
+        let e = error("tag:\u{2018}Finance\u{2019}");
+        assert!(e.message.contains("U+2018"));
+    }
+
+    #[test]
+    fn typographic_apostrophe_inside_quotes_is_data() {
+        let root = tree("subject:\"O\u{2019}Brien\"");
+        assert!(
+            matches!(root, Node::Eq { value: Term::Phrase(ref s), .. } if s == "O\u{2019}Brien")
+        );
+    }
+
+    #[test]
+    fn colon_in_values() {
+        let root = tree("subject:\"Re: invoice\"");
+        assert!(matches!(root, Node::Eq { value: Term::Phrase(ref s), .. } if s == "Re: invoice"));
+        let e = error("tag:VIP:Board");
+        assert_eq!((e.code, e.offset), ("E001", 7));
+        assert_eq!(tag_value(&tree("tag:\"VIP:Board\"")), Some(&Term::Phrase("VIP:Board".into())));
+        assert_eq!(tag_value(&tree("tag:VIP\\:Board")), Some(&Term::Plain("VIP:Board".into())));
+    }
+
+    #[test]
+    fn single_quotes_rejected() {
+        let e = error("'abc:def'");
+        assert_eq!((e.code, e.offset), ("E001", 0));
+        assert!(e.message.contains("single quotes"));
+        assert_eq!(error("status:'new'").code, "E001");
+    }
+
+    #[test]
+    fn dotted_field_name_is_one_name() {
+        let Node::Eq { field, .. } = tree("AlertInfo.Severity:high") else { panic!("eq") };
+        assert_eq!(field.name, FieldName::Name("AlertInfo.Severity".to_string()));
+    }
+
+    #[test]
+    fn role_tag_and_star_tag_targets() {
+        let root = tree("recipient.tag:VIP");
+        let Node::Tag { target: TagTarget::Role(role, span), .. } = root else { panic!("tag") };
+        assert_eq!((role.as_str(), span), ("recipient", Span::new(0, 9)));
+        assert!(matches!(tree("*.tag:VIP"), Node::Tag { target: TagTarget::Any, .. }));
+        assert!(matches!(tree("sender.tag:*"), Node::HasTag { target: TagTarget::Role(..) }));
+    }
+
+    #[test]
+    fn not_forms() {
+        assert!(matches!(tree("not(severity:high)"), Node::Not(_)));
+        assert!(matches!(tree("severity:not high"), Node::Not(_)));
+        assert!(matches!(tree("(a:1)or(b:2)"), Node::Or(_)));
+    }
+
+    #[test]
+    fn datetime_bound_keeps_colons() {
+        let root = tree("created >= 2024-06-03T08:30:00Z");
+        assert!(
+            matches!(root, Node::Range { value: Term::Plain(ref s), .. } if s == "2024-06-03T08:30:00Z")
+        );
+    }
+
+    #[test]
+    fn invisible_character_rejected() {
+        let e = error("severity:high\u{200B} and x");
+        assert_eq!((e.code, e.offset), ("E013", 13));
+        assert_eq!(error("\u{FEFF}severity:high").code, "E013");
+    }
+
+    #[test]
+    fn invisible_character_allowed_in_quotes() {
+        assert!(matches!(tree("subject:\"a\u{200B}b\""), Node::Eq { .. }));
+    }
+
+    #[test]
+    fn foreign_operators() {
+        let cases = [
+            ("created => 2024-01-01", 8),
+            ("a:b || c:d", 4),
+            ("x =~ y", 2),
+            ("severity:high and status:new =< 3", 29),
+        ];
+        for (query, offset) in cases {
+            let e = error(query);
+            assert_eq!((e.code, e.offset), ("E008", offset), "{query}");
+        }
+        assert!(matches!(tree("payload:YWJj=="), Node::Eq { .. }));
+    }
+
+    #[test]
+    fn keyword_as_value() {
+        assert_eq!(error("status:and").code, "E005");
+        assert_eq!(error("f:(not)").code, "E002");
+        let e = error("and x");
+        assert_eq!((e.code, e.message.as_str()), ("E002", "a query cannot start with 'and'"));
+    }
+
+    #[test]
+    fn missing_and_between_terms() {
+        let e = error("severity:\"high\" status");
+        assert_eq!((e.code, e.offset), ("E006", 16));
+        let e = error("severity:\"high\" not status:new");
+        assert_eq!(e.hint.as_deref(), Some("use 'and not'"));
+    }
+
+    #[test]
+    fn bad_escapes() {
+        let e = error("a\\ b");
+        assert_eq!((e.code, e.hint.as_deref()), ("E004", Some("blanks need no escaping")));
+        assert_eq!(error("a\\").code, "E004");
+        assert_eq!(error("a\\u12").code, "E004");
+    }
+
+    #[test]
+    fn quoted_escape_warnings() {
+        let parsed = parse("path:\"a\\qb\"", &ParseOptions::default()).map_err(|e| e.to_string());
+        let parsed = parsed.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.warnings.len(), 1);
+        assert_eq!((parsed.warnings[0].code, parsed.warnings[0].offset), ("W001", 7));
+        assert!(matches!(parsed.root, Node::Eq { value: Term::Phrase(ref s), .. } if s == "a\\qb"));
+    }
+
+    #[test]
+    fn kusto_habit_warns() {
+        let parsed = parse("subject has invoice", &ParseOptions::default());
+        let warnings = parsed.map(|p| p.warnings).unwrap_or_default();
+        assert_eq!(warnings.iter().map(|w| (w.code, w.offset)).collect::<Vec<_>>(), [("W003", 8)]);
+    }
+
+    #[test]
+    fn scope_tag_is_self() {
+        let Node::Scope { inner, .. } = tree("recipient:{ tag:VIP }") else { panic!("scope") };
+        assert!(matches!(*inner, Node::Tag { target: TagTarget::SelfEntity, .. }));
+    }
+
+    #[test]
+    fn unclosed_scope() {
+        let e = error("recipient:{ tag:VIP");
+        assert_eq!(e.code, "E007");
+        assert!(e.message.contains("missing '}' for '{' at offset 10"));
+    }
+
+    #[test]
+    fn depth_limit_at_bracket() {
+        let ok = format!("{}a:b{}", "(".repeat(64), ")".repeat(64));
+        assert!(parse(&ok, &ParseOptions::default()).is_ok());
+        let deep = format!("{}a:b{}", "(".repeat(65), ")".repeat(65));
+        let e = error(&deep);
+        assert_eq!((e.code, e.offset), ("E011", 64));
+    }
+
+    #[test]
+    fn depth_counts_each_not() {
+        let nots = format!("{}a:b", "not ".repeat(65));
+        let e = error(&nots);
+        assert_eq!((e.code, e.offset), ("E011", 256));
+    }
+
+    #[test]
+    fn hundred_thousand_parens_do_not_crash() {
+        let deep = "(".repeat(100_000);
+        let options = ParseOptions { max_query_bytes: 1_000_000, ..ParseOptions::default() };
+        let result = parse(&deep, &options);
+        assert_eq!(result.map_err(|e| e.code()), Err("E011"));
+    }
+
+    #[test]
+    fn huge_max_depth_is_capped() {
+        let deep = format!("{}a:b{}", "(".repeat(100_000), ")".repeat(100_000));
+        let options = ParseOptions {
+            max_depth: usize::MAX,
+            max_query_bytes: usize::MAX,
+            ..ParseOptions::default()
+        };
+        let e = parse(&deep, &options).err().map(|e| e.diagnostic);
+        assert_eq!(e.map(|d| (d.code, d.offset)), Some(("E011", HARD_MAX_DEPTH)));
+    }
+
+    #[test]
+    fn fifty_thousand_term_or_chain() {
+        let chain: Vec<String> = (0..50_000).map(|i| format!("a:{i}")).collect();
+        let query = chain.join(" or ");
+        assert_eq!(error(&query).code, "E012");
+        let options = ParseOptions {
+            max_query_bytes: 10_000_000,
+            max_conditions: 100_000,
+            ..ParseOptions::default()
+        };
+        let parsed = parse(&query, &options).map(|p| p.root);
+        assert!(matches!(parsed, Ok(Node::Or(ref items)) if items.len() == 50_000));
+        let limited = ParseOptions { max_query_bytes: 10_000_000, ..ParseOptions::default() };
+        let e = parse(&query, &limited).err().map(|e| e.diagnostic);
+        assert_eq!(
+            e.map(|d| (d.code, d.message)),
+            Some(("E012", "query has more than 10000 conditions".into()))
+        );
+    }
+
+    #[test]
+    fn size_limit_points_past_limit() {
+        let query = "é".repeat(10);
+        let options = ParseOptions { max_query_bytes: 5, ..ParseOptions::default() };
+        let e = parse(&query, &options).err().map(|e| e.diagnostic);
+        assert_eq!(e.map(|d| (d.code, d.offset, d.byte_offset)), Some(("E012", 2, 4)));
+    }
+
+    #[test]
+    fn leading_wildcard_switch() {
+        let options = ParseOptions { leading_wildcards: false, ..ParseOptions::default() };
+        assert!(parse("f:*", &options).is_ok());
+        assert!(parse("f:a*", &options).is_ok());
+        assert_eq!(parse("*abc", &options).map_err(|e| e.code()).err(), Some("E010"));
+    }
+
+    #[test]
+    fn non_ascii_offsets_count_characters() {
+        let e = error("subject:é:x");
+        assert_eq!((e.offset, e.byte_offset), (9, 10));
+    }
 }
