@@ -11,6 +11,8 @@ mod glob;
 mod lex;
 mod parse;
 mod print;
+#[cfg(test)]
+mod proptests;
 mod resolve;
 pub mod resolved;
 pub mod schema;

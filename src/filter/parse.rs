@@ -984,7 +984,7 @@ impl<'a> Parser<'a> {
         };
         while let Some(c) = self.peek() {
             if lex::is_blank(c) {
-                if !self.blank_run_continues() {
+                if !self.blank_run_continues(datetime) {
                     break;
                 }
                 term.inner_blank = true;
@@ -1012,12 +1012,13 @@ impl<'a> Parser<'a> {
 
     /// Returns true when the blanks at the current position lie inside an unquoted value:
     /// another item follows them, not a special character, keyword, invisible character or end.
-    fn blank_run_continues(&self) -> bool {
+    fn blank_run_continues(&self, datetime: bool) -> bool {
         let rest = self.rest();
         let after = rest.trim_start_matches(lex::is_blank);
         match after.chars().next() {
             None => false,
             Some('\\' | '*') => true,
+            Some(':') if datetime => true,
             Some(c) if lex::is_special(c) || lex::is_invisible(c) => false,
             Some(_) => lex::whole_keyword(after).is_none(),
         }
@@ -1038,11 +1039,13 @@ impl<'a> Parser<'a> {
     fn unquoted_escape(&mut self) -> PResult<char> {
         let at = self.pos;
         let after = self.src.get(at + 1..).unwrap_or("");
-        if let Some(kw) = lex::whole_keyword(after) {
-            // `\and`, `\or`, `\not` stand for the plain word; the escape covers the first letter.
+        // `\and`, `\or`, `\not` stand for the plain word when no letter or digit follows;
+        // the escape covers the first letter. Otherwise `\n` is a line feed.
+        if let Ok((rest, _)) = lex::keyword(after)
+            && !rest.starts_with(char::is_alphanumeric)
+        {
             let first = after.chars().next().unwrap_or('a');
             self.pos += 1 + first.len_utf8();
-            let _ = kw;
             return Ok(first);
         }
         let decoded = match after.chars().next() {

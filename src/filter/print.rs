@@ -65,6 +65,8 @@ fn escape_text(s: &str, colons: bool) -> String {
         word_start = lex::is_blank(c);
         match c {
             '\t' => out.push_str("\\t"),
+            // `\n` before "ot" would read as the escaped keyword `\not`.
+            '\n' if next_is_ot(&chars[i + 1..]) => push_unicode_escape(&mut out, c),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             ':' if colons => out.push(':'),
@@ -85,6 +87,10 @@ fn escape_text(s: &str, colons: bool) -> String {
         }
     }
     out
+}
+
+fn next_is_ot(rest: &[char]) -> bool {
+    matches!(rest, [o, t, ..] if o.eq_ignore_ascii_case(&'o') && t.eq_ignore_ascii_case(&'t'))
 }
 
 /// Returns true when the word starting at `rest` is `and`, `or` or `not`.
@@ -138,10 +144,7 @@ fn write_tag_field(out: &mut String, target: &TagTarget, in_scope: bool) {
     match target {
         TagTarget::Any if in_scope => out.push_str("*.tag"),
         TagTarget::Any | TagTarget::SelfEntity => out.push_str("tag"),
-        TagTarget::Role(role, _) => {
-            out.push_str(&escape_text(role, false));
-            out.push_str(".tag");
-        }
+        TagTarget::Role(role, _) => out.push_str(&escape_text(&format!("{role}.tag"), false)),
     }
 }
 
