@@ -114,9 +114,9 @@ impl Resolver<'_> {
             Node::All => Ok(Query::All),
             Node::Text { value, span } => self.free_text(value, *span),
             Node::Eq { field, value, span } => {
-                self.field_leaf(field, |r, t| r.eq_pred(t, value, *span))
+                self.field_leaf(field, Some(value), |r, t| r.eq_pred(t, value, *span))
             }
-            Node::Exists { field } => self.field_leaf(field, |_, _| Ok(Pred::Exists)),
+            Node::Exists { field } => self.field_leaf(field, None, |_, _| Ok(Pred::Exists)),
             Node::Range { field, op, value, op_span, span } => {
                 self.range(field, *op, value, *op_span, *span)
             }
@@ -225,6 +225,7 @@ impl Resolver<'_> {
     fn field_leaf(
         &self,
         field: &Field,
+        value: Option<&Term>,
         pred: impl Fn(&Self, &Target) -> RResult<Pred>,
     ) -> RResult<Query> {
         match &field.name {
@@ -233,7 +234,7 @@ impl Resolver<'_> {
                     let pred = pred(self, &target)?;
                     Ok(target.query(pred))
                 }
-                None => Err(self.unknown_field(name, field.span, None)),
+                None => Err(self.unknown_field(name, field.span, value)),
             },
             FieldName::Glob(pattern) => self.expand(pattern, field.span, pred),
         }
@@ -372,7 +373,7 @@ impl Resolver<'_> {
                 None,
             ));
         }
-        self.field_leaf(field, |r, target| r.range_pred(target, op, value, op_span, span))
+        self.field_leaf(field, None, |r, target| r.range_pred(target, op, value, op_span, span))
     }
 
     fn range_pred(
@@ -505,4 +506,271 @@ fn fold_pattern(pattern: &Pattern) -> Pattern {
         })
         .collect();
     Pattern { parts }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{ParseOptions, parse};
+
+    fn schema() -> Schema {
+        Schema {
+            kind_name: "email".to_string(),
+            fields: vec![
+                FieldDef::model("severity", FieldType::Enum, &["Severity"]),
+                FieldDef::model("delivery_action", FieldType::Keyword, &["DeliveryAction"]),
+                FieldDef::model("sender.domain", FieldType::Keyword, &[]),
+                FieldDef::model("subject", FieldType::Text, &[]),
+                FieldDef::model("size", FieldType::Integer, &[]),
+                FieldDef::model("ratio", FieldType::Float, &[]),
+                FieldDef::model("is_read", FieldType::Boolean, &[]),
+                FieldDef::model("created", FieldType::Date, &[]),
+            ],
+            roles: vec![Role::Sender, Role::Recipient],
+            default_text: vec!["subject".to_string()],
+        }
+    }
+
+    fn options() -> ResolveOptions {
+        let now = "2024-06-05T10:20:30Z".parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        ResolveOptions { now: Timestamp::from_jiff(now), tz: TimeZone::UTC }
+    }
+
+    fn ts(text: &str) -> Timestamp {
+        Timestamp::from_jiff(text.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH))
+    }
+
+    fn run(query: &str, schema: &Schema, options: &ResolveOptions) -> RResult<Query> {
+        let parsed = parse(query, &ParseOptions::default())?;
+        resolve(&parsed.root, schema, options)
+    }
+
+    fn ok(query: &str) -> Query {
+        run(query, &schema(), &options()).unwrap_or_else(|e| panic!("{query}: {e}"))
+    }
+
+    fn err(query: &str) -> Diagnostic {
+        match run(query, &schema(), &options()) {
+            Ok(q) => panic!("{query} resolved to {q:?}"),
+            Err(e) => e.diagnostic,
+        }
+    }
+
+    fn pred(query: &str) -> Pred {
+        match ok(query) {
+            Query::Field { pred, .. } | Query::User { pred, .. } => pred,
+            other => panic!("{query}: not a leaf: {other:?}"),
+        }
+    }
+
+    fn time(start: Option<&str>, end: Option<&str>) -> Pred {
+        Pred::Time { start: start.map(ts), end: end.map(ts) }
+    }
+
+    #[test]
+    fn field_names_ignore_case_and_match_aliases() {
+        let Query::Field { field, pred } = ok("SEVERITY:High") else { panic!("field") };
+        assert_eq!(field.name, "severity");
+        assert_eq!(pred, Pred::Keyword("high".to_string()));
+        let Query::Field { field, .. } = ok("deliveryaction:Blocked") else { panic!("field") };
+        assert_eq!(field.name, "delivery_action");
+    }
+
+    #[test]
+    fn role_fields_and_addresses() {
+        let query = ok("recipient.department:Finance");
+        let expected = Query::User {
+            role: RoleSel::Role(Role::Recipient),
+            field: UserField::Department,
+            pred: Pred::Words(vec!["finance".to_string()]),
+        };
+        assert_eq!(query, expected);
+        let query = ok("sender:Ada@Contoso.test");
+        let expected = Query::User {
+            role: RoleSel::Role(Role::Sender),
+            field: UserField::Address,
+            pred: Pred::Keyword("ada@contoso.test".to_string()),
+        };
+        assert_eq!(query, expected);
+    }
+
+    #[test]
+    fn scope_leaves_refer_to_one_user() {
+        let query = ok("recipient:{ tag:VIP and department:Finance }");
+        let inner = Query::And(vec![
+            Query::Tag { role: RoleSel::This, tag: TagMatch::Name("vip".to_string()) },
+            Query::User {
+                role: RoleSel::This,
+                field: UserField::Department,
+                pred: Pred::Words(vec!["finance".to_string()]),
+            },
+        ]);
+        assert_eq!(query, Query::Scope { role: Role::Recipient, inner: Box::new(inner) });
+    }
+
+    #[test]
+    fn free_text_in_scope_rejected() {
+        let e = err("recipient:{ VIP }");
+        assert_eq!((e.code, e.offset), ("S004", 12));
+    }
+
+    #[test]
+    fn free_text_needs_default_fields() {
+        assert_eq!(pred("invoice overdue"), Pred::Words(vec!["invoice".into(), "overdue".into()]));
+        let mut bare = schema();
+        bare.default_text.clear();
+        let e = run("invoice", &bare, &options()).err().map(|e| e.diagnostic.code);
+        assert_eq!(e, Some("S004"));
+    }
+
+    #[test]
+    fn field_pattern_expands_or_fails() {
+        let Query::Or(items) = ok("s*:x") else { panic!("or") };
+        let names: Vec<String> = items
+            .iter()
+            .filter_map(|q| match q {
+                Query::Field { field, .. } => Some(field.name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, ["severity", "sender.domain", "subject"]);
+        let e = err("zz*:x");
+        assert_eq!((e.code, e.offset), ("S001", 0));
+    }
+
+    #[test]
+    fn unknown_field_hints() {
+        let e = err("sevrity:high");
+        assert_eq!(e.code, "S001");
+        assert_eq!(e.hint.as_deref(), Some("did you mean 'severity'?"));
+        let e = err("-severity:high");
+        assert_eq!(e.hint.as_deref(), Some("use 'not severity:high'"));
+        let e = err("_exists_:subject");
+        assert_eq!(e.hint.as_deref(), Some("use 'subject:*'"));
+    }
+
+    #[test]
+    fn unknown_role_lists_roles() {
+        let e = err("severity:high and manager.tag:VIP");
+        assert_eq!((e.code, e.offset, e.len), ("S002", 18, 7));
+        assert_eq!(e.hint.as_deref(), Some("roles: sender, recipient"));
+        assert_eq!(err("user.tag:VIP").code, "S002");
+        assert_eq!(err("manager:{ tag:VIP }").code, "S002");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(pred("size:070"), Pred::Number(Cmp::Eq, 70.0));
+        assert_eq!(pred("size >= -4"), Pred::Number(Cmp::Gte, -4.0));
+        assert_eq!(pred("ratio < 12.5"), Pred::Number(Cmp::Lt, 12.5));
+        let e = err("size:high");
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("S003", "'high' is not a whole number (field size)")
+        );
+        assert_eq!(err("size:12.5").code, "S003");
+        assert_eq!(err("ratio:inf").code, "S003");
+        assert_eq!(err("size:1*").code, "S003");
+    }
+
+    #[test]
+    fn booleans() {
+        assert_eq!(pred("is_read:TRUE"), Pred::Bool(true));
+        assert_eq!(pred("is_read:false"), Pred::Bool(false));
+        assert_eq!(err("is_read:yes").code, "S003");
+    }
+
+    #[test]
+    fn text_values() {
+        assert_eq!(
+            pred("subject:\"Invoice overdue\""),
+            Pred::Phrase(vec!["invoice".into(), "overdue".into()])
+        );
+        assert_eq!(pred("subject:\"--\""), Pred::Never);
+        assert!(matches!(pred("subject:*invoice*"), Pred::Wild(_)));
+        assert_eq!(pred("subject:*"), Pred::Exists);
+    }
+
+    #[test]
+    fn date_only_values_cover_whole_days() {
+        let day = Some("2021-06-01T00:00:00Z");
+        let next = Some("2021-06-02T00:00:00Z");
+        assert_eq!(pred("created:2021-06-01"), time(day, next));
+        assert_eq!(pred("created >= 2021-06-01"), time(day, None));
+        assert_eq!(pred("created > 2021-06-01"), time(next, None));
+        assert_eq!(pred("created < 2021-06-01"), time(None, day));
+        assert_eq!(pred("created <= 2021-06-01"), time(None, next));
+    }
+
+    #[test]
+    fn date_times_are_instants() {
+        let at = "2024-06-03T06:30:00Z";
+        assert_eq!(pred("created >= 2024-06-03T08:30:00+02:00"), time(Some(at), None));
+        assert_eq!(pred("created < \"2024-06-03T06:30:00Z\""), time(None, Some(at)));
+        let Pred::Time { start: Some(start), .. } = pred("created > 2024-06-03T06:30:00Z") else {
+            panic!("time")
+        };
+        assert_eq!(start, Timestamp(ts(at).0 + 1));
+    }
+
+    #[test]
+    fn date_math_uses_now_and_time_zone() {
+        let yesterday = Some("2024-06-04T00:00:00Z");
+        assert_eq!(pred("created >= now-1d/d"), time(yesterday, None));
+        let tz = TimeZone::fixed(jiff::tz::Offset::constant(2));
+        let local = ResolveOptions { tz, ..options() };
+        let query = run("created >= 2024-06-03", &schema(), &local);
+        let Ok(Query::Field { pred, .. }) = query else { panic!("field") };
+        assert_eq!(pred, time(Some("2024-06-02T22:00:00Z"), None));
+    }
+
+    #[test]
+    fn malformed_dates() {
+        let e = err("created:2021-06-01..2021-06-30");
+        assert_eq!(e.code, "S005");
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("two range clauses")));
+        assert_eq!(err("created >= 2021-13-01").code, "S005");
+        assert_eq!(err("created:2021*").code, "S003");
+    }
+
+    #[test]
+    fn ranges_need_ordered_fields() {
+        let e = err("severity >= high");
+        assert_eq!((e.code, e.offset), ("S003", 9));
+        let e = err("tag > VIP");
+        assert_eq!((e.code, e.message.as_str()), ("S003", "ranges are not defined on tags"));
+        assert_eq!(err("recipient.tag >= A").code, "S003");
+    }
+
+    #[test]
+    fn tag_values_are_folded_names() {
+        let query = ok("Tag:\"priority   ACCOUNT\"");
+        let expected =
+            Query::Tag { role: RoleSel::Any, tag: TagMatch::Name("priority account".into()) };
+        assert_eq!(query, expected);
+        assert_eq!(ok("tag:*"), Query::Tag { role: RoleSel::Any, tag: TagMatch::Any });
+        let Query::Tag { tag: TagMatch::Wild(p), .. } = ok("sender.tag:EXEC*") else {
+            panic!("wild")
+        };
+        assert_eq!(p.to_string(), "exec*");
+        let e = err("tag:\"   \"");
+        assert_eq!((e.code, e.offset), ("S006", 4));
+    }
+
+    #[test]
+    fn semantic_errors_left_to_right() {
+        let e = err("size:x and sevrity:high");
+        assert_eq!(e.code, "S003");
+    }
+
+    #[test]
+    fn deepest_allowed_tree_resolves_and_prints() {
+        let depth = crate::filter::HARD_MAX_DEPTH;
+        let query = format!("{}severity:high{}", "not (".repeat(depth / 2), ")".repeat(depth / 2));
+        let options = ParseOptions { max_depth: depth, ..ParseOptions::default() };
+        let parsed = parse(&query, &options).map(|p| p.root);
+        let root = parsed.unwrap_or_else(|e| panic!("{e}"));
+        assert!(resolve(&root, &schema(), &self::options()).is_ok());
+        assert!(crate::filter::print(&root).starts_with("not not"));
+    }
 }
