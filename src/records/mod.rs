@@ -2,6 +2,7 @@
 
 pub mod model;
 pub mod raw;
+pub mod read;
 
 pub use model::{Origin, Raw, Record, RecordKind, Role, SourceFormat, UserRef, Value};
 pub use raw::{RawBody, RawItem};
