@@ -83,13 +83,13 @@ pub enum ReadError {
         message: String,
     },
     /// An NDJSON line or a JSON document is not valid JSON, or not the expected shape.
-    #[error("{file}:{line}:{column}: invalid JSON: {message}")]
+    #[error("{file}:{line}{}: invalid JSON: {message}", column_suffix(*.column))]
     Json {
         /// The input name.
         file: String,
         /// The line of the error.
         line: u64,
-        /// The 1-based column of the error, or 0 when unknown.
+        /// The 1-based column of the error, or 0 when it is unknown (then not displayed).
         column: u64,
         /// The parser's message, without its position.
         message: String,
@@ -104,12 +104,28 @@ pub enum ReadError {
         /// The maximum line length in bytes.
         max: usize,
     },
+    /// A CSV record is longer than the reader accepts, which usually means an unbalanced quote.
+    #[error(
+        "{file}:{line}: record longer than {max} bytes; check the record for an unbalanced quote"
+    )]
+    RecordTooLong {
+        /// The input name.
+        file: String,
+        /// The line where the record starts.
+        line: u64,
+        /// The maximum record length in bytes.
+        max: u64,
+    },
     /// The background parser of a JSON document stopped unexpectedly.
     #[error("{file}: the JSON parser thread stopped unexpectedly")]
     ParserStopped {
         /// The input name.
         file: String,
     },
+}
+
+fn column_suffix(column: u64) -> String {
+    if column == 0 { String::new() } else { format!(":{column}") }
 }
 
 /// A condition worth reporting that does not stop reading.

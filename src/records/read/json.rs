@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 
 use super::encoding::{ByteStream, malformed_encoding};
 use super::error::ReadError;
+use super::ndjson::check_object;
 use super::{BATCH_BYTES, RawBody, RawItem};
 
 type Batch = Result<Vec<RawItem>, ReadError>;
@@ -90,13 +91,17 @@ impl Read for LineCounter {
 
 /// Collects items into batches and sends them to the consumer.
 struct Sink {
+    file: String,
     sender: SyncSender<Batch>,
     batch: Vec<RawItem>,
     bytes: usize,
     batch_items: usize,
     newlines: Rc<Cell<u64>>,
-    /// Set when the consumer dropped the receiver; parsing then stops.
+    /// Set when the consumer dropped the receiver, which stops parsing.
     closed: bool,
+    /// An error found by the visitors, reported in place of serde_json's error because it
+    /// carries the line where the element starts.
+    failure: Option<ReadError>,
 }
 
 impl Sink {
@@ -109,6 +114,13 @@ impl Sink {
             return self.flush();
         }
         Ok(())
+    }
+
+    /// Stores `error` for reporting and returns the message for serde_json's error.
+    fn fail(&mut self, error: ReadError) -> String {
+        let message = error.to_string();
+        self.failure = Some(error);
+        message
     }
 
     fn flush(&mut self) -> Result<(), String> {
@@ -136,12 +148,14 @@ fn parse_document(file: String, input: ByteStream, sender: SyncSender<Batch>, ba
     let counter =
         LineCounter { inner: BufReader::with_capacity(1 << 20, input), newlines: newlines.clone() };
     let mut sink = Sink {
+        file: file.clone(),
         sender: sender.clone(),
         batch: Vec::new(),
         bytes: 0,
         batch_items,
         newlines,
         closed: false,
+        failure: None,
     };
     let mut deserializer = serde_json::Deserializer::from_reader(counter);
     let parsed = TopLevel { sink: &mut sink }
@@ -152,8 +166,9 @@ fn parse_document(file: String, input: ByteStream, sender: SyncSender<Batch>, ba
     }
     let flushed = sink.flush();
     if let (Err(error), Ok(())) = (parsed, flushed) {
+        let error = sink.failure.take().unwrap_or_else(|| convert_error(&file, error));
         // A failed send means the consumer dropped the reader, so the error is not needed.
-        let _ = sender.send(Err(convert_error(&file, error)));
+        let _ = sender.send(Err(error));
     }
 }
 
@@ -250,14 +265,43 @@ fn stream_elements<'de, A: SeqAccess<'de>>(
         let line = sink.line_of(raw.get());
         let text = match kind {
             ElementKind::Record => raw.get().to_string(),
-            ElementKind::Event => event_original(&raw).unwrap_or_else(|| raw.get().to_string()),
+            ElementKind::Event => match event_original(&raw) {
+                Some(original) => {
+                    // The element was validated by the parser, but the embedded text was not.
+                    if let Err(error) = check_embedded(&sink.file, line, &original) {
+                        return Err(de::Error::custom(sink.fail(error)));
+                    }
+                    original
+                }
+                None => raw.get().to_string(),
+            },
         };
-        if !text.trim_start().starts_with('{') {
-            return Err(de::Error::custom("array element is not a JSON object"));
+        if !text.starts_with('{') {
+            let error = ReadError::Json {
+                file: sink.file.clone(),
+                line,
+                column: 0,
+                message: "array element is not a JSON object".to_string(),
+            };
+            return Err(de::Error::custom(sink.fail(error)));
         }
         sink.push(RawItem { line, body: RawBody::Json(text) }).map_err(de::Error::custom)?;
     }
     Ok(())
+}
+
+/// Checks the record text embedded in `event.original`. The error names the element's line,
+/// and the column within the embedded text.
+fn check_embedded(file: &str, line: u64, text: &str) -> Result<(), ReadError> {
+    check_object(file, line, text).map_err(|error| match error {
+        ReadError::Json { file, line, column, message } => ReadError::Json {
+            file,
+            line,
+            column: 0,
+            message: format!("event.original, column {column}: {message}"),
+        },
+        other => other,
+    })
 }
 
 #[derive(Deserialize)]

@@ -352,6 +352,19 @@ fn events_wrapper_yields_original() {
 }
 
 #[test]
+fn events_wrapper_invalid_original_names_element_line() {
+    let text = "{\"events\": [\n  {\"event\": {\"original\": \"{\\\"a\\\": 1}\"}},\n  {\"event\": {\"original\": \"{\\\"a\\\": }\"}}\n]}";
+    let error = read_error(text.as_bytes(), &ReadOptions::default());
+    assert_eq!(error, "t.in:3: invalid JSON: event.original, column 7: expected value");
+}
+
+#[test]
+fn json_element_not_object_names_its_line() {
+    let error = read_error(b"[\n{\"a\": 1},\n\n  \"text\"\n]", &ReadOptions::default());
+    assert_eq!(error, "t.in:4: invalid JSON: array element is not a JSON object");
+}
+
+#[test]
 fn plain_object_is_one_item() {
     let items = read_items("{\n  \"id\": \"a\",\n  \"value\": 5,\n  \"n\": [1, 2]\n}");
     assert_eq!(items.len(), 1);
@@ -445,7 +458,7 @@ fn random_bytes_never_panic() {
 fn deep_nesting_does_not_overflow() {
     let text = format!("[{}{}]", "[".repeat(100_000), "]".repeat(100_000));
     let error = read_error(text.as_bytes(), &ReadOptions::default());
-    assert!(error.ends_with("invalid JSON: array element is not a JSON object"), "{error}");
+    assert_eq!(error, "t.in:1: invalid JSON: array element is not a JSON object");
     let nested = format!("[{{\"a\":{}{}}}]", "[".repeat(100_000), "]".repeat(100_000));
     assert_eq!(read_items(&nested).len(), 1);
     let line = format!("{{\"a\":{}{}}}\n", "[".repeat(100_000), "]".repeat(100_000));
