@@ -532,3 +532,86 @@ fn sample_wrapped_events_read() {
         assert!(lines.windows(2).all(|w| w[0] < w[1]), "{name}: {lines:?}");
     }
 }
+
+// Memory
+
+/// An input that repeats `unit` between `head` and `tail` without holding it in memory.
+struct Repeated {
+    unit: &'static [u8],
+    separator: &'static [u8],
+    tail: &'static [u8],
+    units: u64,
+    pending: Vec<u8>,
+    emitted: u64,
+    done: bool,
+}
+
+impl Repeated {
+    fn new(
+        head: &'static [u8],
+        unit: &'static [u8],
+        separator: &'static [u8],
+        tail: &'static [u8],
+        units: u64,
+    ) -> Repeated {
+        Repeated { unit, separator, tail, units, pending: head.to_vec(), emitted: 0, done: false }
+    }
+}
+
+impl std::io::Read for Repeated {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pending.is_empty() && !self.done {
+            if self.emitted == self.units {
+                self.pending.extend_from_slice(self.tail);
+                self.done = true;
+            } else {
+                for _ in 0..1000.min(self.units - self.emitted) {
+                    if self.emitted > 0 {
+                        self.pending.extend_from_slice(self.separator);
+                    }
+                    self.pending.extend_from_slice(self.unit);
+                    self.emitted += 1;
+                }
+            }
+        }
+        let n = self.pending.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+/// Returns the peak resident set size of this process in KiB.
+#[cfg(target_os = "linux")]
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("");
+    line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+/// Reads about 300 MB of each format and checks that the peak resident memory stays far below
+/// the input size. Run alone: `cargo test --release --lib large_inputs -- --ignored`.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "reads about 1 GB of generated input"]
+fn large_inputs_use_bounded_memory() {
+    let row: &[u8] = b"A-123456,2024-06-02T08:15:30.1234567Z,High,\"user1@contoso.test; user2@contoso.test\",\"Suspicious, forwarding rule\"";
+    let object: &[u8] = b"{\"AlertId\":\"A-123456\",\"Severity\":\"High\",\"Title\":\"Suspicious forwarding rule\",\"Users\":[\"user1@contoso.test\",\"user2@contoso.test\"]}";
+    let units = 300_000_000 / row.len() as u64;
+    let inputs = [
+        ("csv", Repeated::new(b"AlertId,Time,Severity,Users,Title\n", row, b"\n", b"\n", units)),
+        ("ndjson", Repeated::new(b"", object, b"\n", b"\n", units)),
+        ("json", Repeated::new(b"{\"value\": [\n", object, b",\n", b"\n]}", units)),
+    ];
+    for (name, input) in inputs {
+        let reader = open_reader(name, input, &ReadOptions::default()).unwrap();
+        let mut count = 0u64;
+        for batch in reader {
+            count += batch.unwrap().len() as u64;
+        }
+        assert_eq!(count, units, "{name}");
+    }
+    let peak_mib = peak_rss_kib() / 1024;
+    println!("peak resident memory: {peak_mib} MiB");
+    assert!(peak_mib < 150, "peak resident memory {peak_mib} MiB");
+}
