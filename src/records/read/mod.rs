@@ -197,10 +197,9 @@ pub fn open_reader(
     let name = name.into();
     let (decoded, encoding) = encoding::decode_input(&name, Box::new(input), options.encoding)?;
     let mut prefix = Prefix::new(decoded);
-    let io_error = |source| ReadError::Io { file: name.clone(), line: 1, source };
     let format = match options.format {
         Some(format) => format,
-        None => detect::detect_format(&mut prefix).map_err(io_error)?,
+        None => detect::detect_format(&mut prefix).map_err(|e| start_error(&name, e))?,
     };
     let batch_items = options.batch_items;
     let batches = match format {
@@ -218,15 +217,11 @@ pub fn open_reader(
     Ok(Reader { name, format, encoding, batches })
 }
 
-fn csv_delimiter(name: &str, prefix: &mut Prefix, given: Option<u8>) -> Result<u8, ReadError> {
-    if let Some(delimiter) = given {
+fn csv_delimiter(name: &str, prefix: &mut Prefix, explicit: Option<u8>) -> Result<u8, ReadError> {
+    if let Some(delimiter) = explicit {
         return Ok(delimiter);
     }
-    let sniffed = detect::sniff_delimiter(prefix).map_err(|source| ReadError::Io {
-        file: name.to_string(),
-        line: 1,
-        source,
-    })?;
+    let sniffed = detect::sniff_delimiter(prefix).map_err(|e| start_error(name, e))?;
     sniffed.map_err(|found| ReadError::AmbiguousDelimiter {
         file: name.to_string(),
         first: found.first,
@@ -234,15 +229,17 @@ fn csv_delimiter(name: &str, prefix: &mut Prefix, given: Option<u8>) -> Result<u
     })
 }
 
-/// Checks that `text` is exactly one JSON object, with an error naming `file` and `line`.
-///
-/// # Errors
-/// Returns [`ReadError::Json`] with the parser's column and message.
-pub fn check_json_object(file: &str, line: u64, text: &str) -> Result<(), ReadError> {
-    ndjson::check_object(file, line, text)
+/// Converts a read error met while detecting the format or the delimiter.
+fn start_error(name: &str, source: std::io::Error) -> ReadError {
+    let file = name.to_string();
+    match encoding::malformed_encoding(&source) {
+        Some(encoding) => ReadError::InvalidEncoding { file, line: 1, encoding },
+        None => ReadError::Io { file, line: 1, source },
+    }
 }
 
-/// The stream type is private, but the boxed reader must stay `Send` for parallel readers.
+// Checks at compile time that a reader can move to another thread, which parallel reading of
+// several inputs needs.
 const _: fn() = || {
     fn assert_send<T: Send>() {}
     assert_send::<ByteStream>();

@@ -58,9 +58,9 @@ impl NdjsonBatches {
                 self.input.consume(end + 1);
                 return Ok(true);
             }
-            let taken = available.len();
+            let consumed = available.len();
             self.buffer.extend_from_slice(available);
-            self.input.consume(taken);
+            self.input.consume(consumed);
             if self.buffer.len() > MAX_LINE_BYTES {
                 return Err(ReadError::LineTooLong {
                     file: self.file.clone(),

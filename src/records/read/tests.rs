@@ -113,6 +113,16 @@ fn utf16_without_bom_loads_with_encoding() {
 }
 
 #[test]
+fn utf16_invalid_header_is_encoding_error() {
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(utf16le("a,b"));
+    bytes.extend([0x00, 0xD8]);
+    bytes.extend(utf16le("c\n1,2\n"));
+    let error = read_error(&bytes, &ReadOptions::default());
+    assert!(error.starts_with("t.in:1: invalid UTF-16LE text"), "{error}");
+}
+
+#[test]
 fn semicolon_delimiter_sniffed() {
     let items =
         read_items("Severity;Recipient;Subject\r\nhigh;user1@contoso.test;Rechnung, dringend\r\n");
