@@ -82,6 +82,8 @@ pub struct RecordWriter<W: Write> {
     with_tags: bool,
     last_header: Option<Vec<String>>,
     last_table_kind: Option<RecordKind>,
+    /// The input's CSV header, written by `finish` when no record was written.
+    empty_header: Option<Vec<String>>,
     records: u64,
 }
 
@@ -95,6 +97,7 @@ impl<W: Write> RecordWriter<W> {
             with_tags,
             last_header: None,
             last_table_kind: None,
+            empty_header: None,
             records: 0,
         }
     }
@@ -103,6 +106,12 @@ impl<W: Write> RecordWriter<W> {
     /// writes `[]`.
     pub fn set_input_format(&mut self, format: SourceFormat) {
         self.format.get_or_insert(format.into());
+    }
+
+    /// Sets the CSV header that an output without records gets, as CSV filters usually do.
+    /// Records with a different header are unaffected.
+    pub fn set_empty_csv_header(&mut self, header: &[String]) {
+        self.empty_header = Some(header.to_vec());
     }
 
     /// Writes one record. `tags` lists the record's users that carry tags.
@@ -127,9 +136,20 @@ impl<W: Write> RecordWriter<W> {
     /// # Errors
     /// Returns the output's write error.
     pub fn finish(mut self) -> io::Result<()> {
-        if self.format == Some(OutputFormat::Json) {
-            let closing = if self.records == 0 { "[]\n" } else { "\n]\n" };
-            self.out.write_all(closing.as_bytes())?;
+        match self.format {
+            Some(OutputFormat::Json) => {
+                let closing = if self.records == 0 { "[]\n" } else { "\n]\n" };
+                self.out.write_all(closing.as_bytes())?;
+            }
+            Some(OutputFormat::Csv) if self.records == 0 => {
+                if let Some(mut header) = self.empty_header.take() {
+                    if self.with_tags {
+                        header.push(TAGS_COLUMN.to_string());
+                    }
+                    write_csv_line(&mut self.out, &header)?;
+                }
+            }
+            _ => {}
         }
         self.out.flush()
     }
@@ -189,6 +209,9 @@ impl<W: Write> RecordWriter<W> {
 }
 
 /// Returns the CSV header and cells of a record: its own for CSV input, model columns otherwise.
+///
+/// NOTE: model columns are the fields the record has, so a mapper that omits absent fields
+/// makes the header change, and be written again, between records of one kind.
 fn csv_columns(record: &Record) -> (Cow<'_, [String]>, Cow<'_, [String]>) {
     if let Raw::Csv { header, cells } = &record.raw {
         return (Cow::Borrowed(&header[..]), Cow::Borrowed(&cells[..]));
@@ -500,6 +523,16 @@ mod tests {
         let second = csv_record(&["a", "c"], &["3", "4"]);
         let output = render(None, false, &[first.clone(), second, first], &[]);
         assert_eq!(output, "a,b\n1,2\na,c\n3,4\na,b\n1,2\n");
+    }
+
+    #[test]
+    fn csv_without_records_writes_header() {
+        let mut out = Vec::new();
+        let mut writer = RecordWriter::new(&mut out, None, true);
+        writer.set_input_format(SourceFormat::Csv);
+        writer.set_empty_csv_header(&["AlertId".to_string(), "Note, free".to_string()]);
+        writer.finish().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "AlertId,\"Note, free\",Tags\n");
     }
 
     #[test]

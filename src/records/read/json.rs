@@ -10,6 +10,9 @@
 //!   `event.original` (Elastic pipeline test files): each `original` text is one item, and an
 //!   element without that string is itself one item;
 //! - any other object: the object is one item.
+//!
+//! NOTE: the keys are recognised while streaming, so a lone record object that has its own
+//! `value` or `events` array is taken as a wrapper, and its scalar elements are rejected.
 
 use std::cell::Cell;
 use std::fmt;
