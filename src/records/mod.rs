@@ -2,6 +2,8 @@
 
 pub mod model;
 pub mod raw;
+pub mod read;
+pub mod write;
 
 pub use model::{Origin, Raw, Record, RecordKind, Role, SourceFormat, UserRef, Value};
 pub use raw::{RawBody, RawItem};
