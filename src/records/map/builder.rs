@@ -180,9 +180,10 @@ impl<'c> Builder<'c> {
         Ok(value)
     }
 
-    /// Adds a user reference. The address is cleaned with [`clean_address`]; service names
-    /// such as `SecurityComplianceAlerts` are dropped. A reference whose address (ignoring
-    /// ASCII case) or object id the role already has is merged into it.
+    /// Adds a user reference. The address is cleaned with [`clean_address`], and service names
+    /// such as `SecurityComplianceAlerts` are dropped. A reference is merged into one of the
+    /// same role with the same address (ignoring ASCII case), or with the same object id when
+    /// one of the two has no address.
     pub fn add_user(
         &mut self,
         role: Role,
@@ -197,15 +198,16 @@ impl<'c> Builder<'c> {
             return;
         }
         let existing = self.users.iter_mut().find(|u| {
-            u.role == Some(role)
-                && match (&address, &u.address, &object_id, &u.object_id) {
-                    (Some(a), Some(b), _, _) => a.eq_ignore_ascii_case(b),
-                    (None, _, Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-                    _ => false,
-                }
+            let same_address = matches!((&address, &u.address), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+            let same_object = matches!((&object_id, &u.object_id), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+            let one_address_missing = address.is_none() || u.address.is_none();
+            u.role == Some(role) && (same_address || (same_object && one_address_missing))
         });
         match existing {
             Some(user) => {
+                if user.address.is_none() {
+                    user.address = address;
+                }
                 if user.object_id.is_none() {
                     user.object_id = object_id;
                 }

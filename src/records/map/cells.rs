@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 /// - Text that only looks like an array (`[a@x, b@x]`) loses its brackets and is split.
 /// - A JSON object gives the values of its keys, flattened, so the `DetectionMethods` form
 ///   `{"Phish":["URL detonation","Spoof DMARC"]}` gives the two methods. The keys are dropped.
-/// - Other text is split on `,` and `;`, but not inside double quotes or `<...>`. A part without
+/// - Other text is split on `,` and `;`, but not inside double quotes, `<...>` or `(...)`. A part without
 ///   `@` that is followed by a `<...>` part is joined to it, so `Doe, Jane <jane@x>` stays whole.
 pub fn split_list(text: &str) -> Vec<String> {
     let trimmed = text.trim();
@@ -69,12 +69,15 @@ fn split_outside_quotes(text: &str) -> Vec<String> {
     let mut current = String::new();
     let mut in_quotes = false;
     let mut in_angle = false;
+    let mut paren_depth = 0usize;
     for c in text.chars() {
         match c {
             '"' => in_quotes = !in_quotes,
             '<' if !in_quotes => in_angle = true,
             '>' if !in_quotes => in_angle = false,
-            ',' | ';' if !in_quotes && !in_angle => {
+            '(' if !in_quotes => paren_depth += 1,
+            ')' if !in_quotes => paren_depth = paren_depth.saturating_sub(1),
+            ',' | ';' if !in_quotes && !in_angle && paren_depth == 0 => {
                 parts.push(std::mem::take(&mut current));
                 continue;
             }
@@ -154,6 +157,14 @@ mod tests {
         assert_eq!(
             split_list("\"Doe, Jane\" <jane@contoso.test>"),
             vec!["\"Doe, Jane\" <jane@contoso.test>"]
+        );
+    }
+
+    #[test]
+    fn comma_inside_parentheses_not_split() {
+        assert_eq!(
+            split_list("a@contoso.test(external, opens in a new tab or window); b@contoso.test"),
+            vec!["a@contoso.test(external, opens in a new tab or window)", "b@contoso.test"]
         );
     }
 
