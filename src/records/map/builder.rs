@@ -13,7 +13,7 @@ use super::cells::{flatten_json, parse_json_container, split_list};
 use super::enums::normalize_enum;
 use super::error::MapError;
 use super::schema::{FieldSpec, column_type, field_specs, is_model_name, time_field};
-use super::source::{Cell, Entry, Source, loose_name};
+use super::source::{Cell, Entry, Source, normalized_name};
 use super::timestamp::parse_timestamp;
 
 /// A record under construction.
@@ -362,7 +362,7 @@ fn str_list(items: Vec<String>) -> Value {
     Value::List(items.into_iter().map(Value::Str).collect())
 }
 
-/// Loose names of the columns that hold several values in one cell.
+/// Normalized names of the columns that hold several values in one cell.
 const LIST_COLUMNS: &[&str] = &[
     "threattypes",
     "threattype",
@@ -383,5 +383,5 @@ const LIST_COLUMNS: &[&str] = &[
 ];
 
 fn is_list_column(name: &str) -> bool {
-    LIST_COLUMNS.contains(&loose_name(name).as_str())
+    LIST_COLUMNS.contains(&normalized_name(name).as_str())
 }

@@ -16,25 +16,27 @@
 //! | | `insufficientData`, `notEnoughDataToValidate` | `notEnoughDataToValidate` |
 //! | | `confirmedUserActivity`, `confirmedActivity` | `confirmedActivity` |
 
-use super::source::loose_name;
+use super::source::normalized_name;
 
 /// Returns the stored spelling of a model field's value (see the module table).
 pub(crate) fn normalize_enum(field: &str, value: &str) -> String {
     let canonical = match field {
-        "delivery_action" | "latest_delivery_action" => delivery_action(&loose_name(value)),
-        "delivery_location" | "original_delivery_location" => delivery_location(&loose_name(value)),
-        "determination" => determination(&loose_name(value)),
+        "delivery_action" | "latest_delivery_action" => delivery_action(&normalized_name(value)),
+        "delivery_location" | "original_delivery_location" => {
+            delivery_location(&normalized_name(value))
+        }
+        "determination" => determination(&normalized_name(value)),
         _ => None,
     };
     canonical.map_or_else(|| value.to_string(), String::from)
 }
 
-fn delivery_action(loose: &str) -> Option<&'static str> {
-    matches!(loose, "deliveredasspam" | "deliveredtojunk" | "junked").then_some("Junked")
+fn delivery_action(normalized: &str) -> Option<&'static str> {
+    matches!(normalized, "deliveredasspam" | "deliveredtojunk" | "junked").then_some("Junked")
 }
 
-fn delivery_location(loose: &str) -> Option<&'static str> {
-    match loose {
+fn delivery_location(normalized: &str) -> Option<&'static str> {
+    match normalized {
         "inboxfolder" | "inbox" => Some("Inbox"),
         "junk" | "junkfolder" | "junkemail" | "junkemailfolder" => Some("Junk"),
         "onpremisesexternal" | "onpremexternal" | "external" => Some("External"),
@@ -43,8 +45,8 @@ fn delivery_location(loose: &str) -> Option<&'static str> {
     }
 }
 
-fn determination(loose: &str) -> Option<&'static str> {
-    match loose {
+fn determination(normalized: &str) -> Option<&'static str> {
+    match normalized {
         "compromiseduser" | "compromisedaccount" => Some("compromisedAccount"),
         "clean" | "notmalicious" => Some("notMalicious"),
         "insufficientdata" | "notenoughdatatovalidate" => Some("notEnoughDataToValidate"),

@@ -27,7 +27,7 @@ pub enum MapError {
         /// The JSON type found (`array`, `string`, ...).
         found: &'static str,
     },
-    /// A time column holds a value that is not a supported timestamp.
+    /// A time column contains a value that is not a supported timestamp.
     #[error(
         "{file}:{line}: column '{column}': invalid timestamp '{value}'; expected ISO-8601 \
          (2024-06-02T08:15:30Z) or US-locale text (6/2/2024, 8:15:30 AM)"

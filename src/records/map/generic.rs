@@ -68,52 +68,52 @@ pub(crate) fn has_mail_columns(source: &Source) -> bool {
 /// Maps an email row. `per_recipient` rows (one message and one recipient, as in
 /// `EmailEvents`) get the id `NetworkMessageId/recipient`; other rows the network message id.
 pub(crate) fn map_email(
-    b: &mut Builder,
+    builder: &mut Builder,
     source: &Source,
     per_recipient: bool,
 ) -> Result<(), MapError> {
-    b.fill_fields(&[source])?;
-    fill_graph_delivery(b, source);
-    add_email_users(b, source);
-    b.id = email_id(b, per_recipient).or_else(|| generic_id(source));
-    b.add_extra(source)
+    builder.fill_fields(&[source])?;
+    fill_graph_delivery(builder, source);
+    add_email_users(builder, source);
+    builder.id = email_id(builder, per_recipient).or_else(|| generic_id(source));
+    builder.add_extra(source)
 }
 
 /// Fills the delivery fields from Graph `analyzedEmail` objects `latestDelivery` and
 /// `originalDelivery` (`{"action": ..., "location": ...}`).
-fn fill_graph_delivery(b: &mut Builder, source: &Source) {
+fn fill_graph_delivery(builder: &mut Builder, source: &Source) {
     let object = |name: &str| source.get(name).and_then(|e| e.cell.object());
     let text = |map: &serde_json::Map<String, serde_json::Value>, key: &str| {
         map.get(key).and_then(|v| v.as_str()).map(String::from)
     };
     if let Some(latest) = object("latestDelivery") {
-        if b.field("delivery_location").is_none()
+        if builder.field("delivery_location").is_none()
             && let Some(location) = text(&latest, "location")
         {
-            b.set_text("delivery_location", &location);
+            builder.set_text("delivery_location", &location);
         }
-        if b.field("latest_delivery_action").is_none()
+        if builder.field("latest_delivery_action").is_none()
             && let Some(action) = text(&latest, "action")
         {
-            b.set_text("latest_delivery_action", &action);
+            builder.set_text("latest_delivery_action", &action);
         }
     }
     if let Some(original) = object("originalDelivery") {
-        if b.field("original_delivery_location").is_none()
+        if builder.field("original_delivery_location").is_none()
             && let Some(location) = text(&original, "location")
         {
-            b.set_text("original_delivery_location", &location);
+            builder.set_text("original_delivery_location", &location);
         }
-        if b.field("delivery_action").is_none()
+        if builder.field("delivery_action").is_none()
             && let Some(action) = text(&original, "action")
         {
-            b.set_text("delivery_action", &action);
+            builder.set_text("delivery_action", &action);
         }
     }
 }
 
 /// Adds the sender (the first sender column with an address) and every recipient.
-pub(crate) fn add_email_users(b: &mut Builder, source: &Source) {
+pub(crate) fn add_email_users(builder: &mut Builder, source: &Source) {
     let display = source.text(&["SenderDisplayName", "P2SenderDisplayName"]);
     let object_id = source.text(&["SenderObjectId"]);
     let sender = SENDER_COLUMNS
@@ -122,14 +122,14 @@ pub(crate) fn add_email_users(b: &mut Builder, source: &Source) {
         .find(|text| clean_address(text).is_some())
         .or_else(|| graph_sender(source).map(Into::into));
     if sender.is_some() || object_id.is_some() {
-        b.add_user(Role::Sender, sender.as_deref(), object_id.as_deref(), display.as_deref());
+        builder.add_user(Role::Sender, sender.as_deref(), object_id.as_deref(), display.as_deref());
     }
     for column in RECIPIENT_COLUMNS {
         if let Some(entry) = source.get(column) {
-            b.add_users_from_cell(Role::Recipient, entry.cell);
+            builder.add_users_from_cell(Role::Recipient, entry.cell);
         }
     }
-    b.set_single_object_id(Role::Recipient, source.text(&["RecipientObjectId"]).as_deref());
+    builder.set_single_object_id(Role::Recipient, source.text(&["RecipientObjectId"]).as_deref());
 }
 
 /// Returns the sender of a Graph `analyzedEmail` from `senderDetail`.
@@ -144,10 +144,10 @@ fn graph_sender(source: &Source) -> Option<String> {
 
 /// Returns `NetworkMessageId/recipient` for a per-recipient row with one recipient, else the
 /// network message id.
-pub(crate) fn email_id(b: &Builder, per_recipient: bool) -> Option<String> {
-    let message_id = b.field_text("network_message_id")?;
+pub(crate) fn email_id(builder: &Builder, per_recipient: bool) -> Option<String> {
+    let message_id = builder.field_text("network_message_id")?;
     if per_recipient {
-        let mut recipients = b.users_in(Role::Recipient).filter_map(|u| u.address.as_deref());
+        let mut recipients = builder.users_in(Role::Recipient).filter_map(|u| u.address.as_deref());
         if let (Some(only), None) = (recipients.next(), recipients.next()) {
             return Some(format!("{message_id}/{}", only.to_ascii_lowercase()));
         }
@@ -156,37 +156,37 @@ pub(crate) fn email_id(b: &Builder, per_recipient: bool) -> Option<String> {
 }
 
 /// Maps an alert row: `AlertInfo`, `AlertEvidence` account columns, or any alert table.
-pub(crate) fn map_alert(b: &mut Builder, source: &Source) -> Result<(), MapError> {
-    b.fill_fields(&[source])?;
-    add_alert_users(b, source);
-    b.id = b.field_text("alert_id").map(String::from).or_else(|| generic_id(source));
-    b.add_extra(source)
+pub(crate) fn map_alert(builder: &mut Builder, source: &Source) -> Result<(), MapError> {
+    builder.fill_fields(&[source])?;
+    add_alert_users(builder, source);
+    builder.id = builder.field_text("alert_id").map(String::from).or_else(|| generic_id(source));
+    builder.add_extra(source)
 }
 
-fn add_alert_users(b: &mut Builder, source: &Source) {
+fn add_alert_users(builder: &mut Builder, source: &Source) {
     for column in ALERT_USER_COLUMNS {
         if let Some(entry) = source.get(column) {
-            b.add_users_from_cell(Role::User, entry.cell);
+            builder.add_users_from_cell(Role::User, entry.cell);
         }
     }
-    b.set_single_object_id(Role::User, source.text(ALERT_OBJECT_ID_COLUMNS).as_deref());
+    builder.set_single_object_id(Role::User, source.text(ALERT_OBJECT_ID_COLUMNS).as_deref());
 }
 
 /// Maps a campaign row: recipients and senders from every recipient or sender column.
-pub(crate) fn map_campaign(b: &mut Builder, source: &Source) -> Result<(), MapError> {
-    b.fill_fields(&[source])?;
+pub(crate) fn map_campaign(builder: &mut Builder, source: &Source) -> Result<(), MapError> {
+    builder.fill_fields(&[source])?;
     for column in RECIPIENT_COLUMNS {
         if let Some(entry) = source.get(column) {
-            b.add_users_from_cell(Role::Recipient, entry.cell);
+            builder.add_users_from_cell(Role::Recipient, entry.cell);
         }
     }
     for column in CAMPAIGN_SENDER_COLUMNS {
         if let Some(entry) = source.get(column) {
-            b.add_users_from_cell(Role::Sender, entry.cell);
+            builder.add_users_from_cell(Role::Sender, entry.cell);
         }
     }
-    b.id = b.field_text("campaign_id").map(String::from).or_else(|| generic_id(source));
-    b.add_extra(source)
+    builder.id = builder.field_text("campaign_id").map(String::from).or_else(|| generic_id(source));
+    builder.add_extra(source)
 }
 
 /// Returns the value of the first id column.

@@ -32,20 +32,21 @@ pub(crate) fn is_graph_alert(map: &Map<String, Json>) -> bool {
 
 /// Maps a Graph or incidents API alert.
 pub(crate) fn map_graph_alert(
-    b: &mut Builder,
+    builder: &mut Builder,
     map: &Map<String, Json>,
     source: &Source,
 ) -> Result<(), MapError> {
-    b.fill_fields(&[source])?;
+    builder.fill_fields(&[source])?;
     let items = |key: &str| map.get(key).and_then(Json::as_array).map(Vec::as_slice).unwrap_or(&[]);
     for evidence in items("evidence").iter().filter_map(Json::as_object) {
-        add_evidence_users(b, evidence);
+        add_evidence_users(builder, evidence);
     }
     for entity in items("entities").iter().filter_map(Json::as_object) {
-        add_entity_users(b, entity);
+        add_entity_users(builder, entity);
     }
-    b.id = b.field_text("alert_id").map(String::from).or_else(|| generic::generic_id(source));
-    b.add_extra(source)
+    builder.id =
+        builder.field_text("alert_id").map(String::from).or_else(|| generic::generic_id(source));
+    builder.add_extra(source)
 }
 
 fn text<'m>(map: &'m Map<String, Json>, key: &str) -> Option<&'m str> {
@@ -56,24 +57,29 @@ fn object<'m>(map: &'m Map<String, Json>, key: &str) -> Option<&'m Map<String, J
     map.get(key).and_then(Json::as_object)
 }
 
-fn add_evidence_users(b: &mut Builder, evidence: &Map<String, Json>) {
+fn add_evidence_users(builder: &mut Builder, evidence: &Map<String, Json>) {
     let kind = text(evidence, "@odata.type").unwrap_or_default().to_ascii_lowercase();
     let any = kind.is_empty();
     if any || kind.ends_with("userevidence") || kind.ends_with("mailboxevidence") {
         let display = text(evidence, "displayName");
         let account = object(evidence, "userAccount");
         let object_id = account.and_then(|a| text(a, "azureAdUserId"));
-        b.add_user(Role::User, text(evidence, "primaryAddress"), object_id, display);
+        builder.add_user(Role::User, text(evidence, "primaryAddress"), object_id, display);
         if let Some(account) = account {
             let account_display = text(account, "displayName").or(display);
-            b.add_user(Role::User, text(account, "userPrincipalName"), object_id, account_display);
+            builder.add_user(
+                Role::User,
+                text(account, "userPrincipalName"),
+                object_id,
+                account_display,
+            );
         }
     }
     if any || kind.ends_with("analyzedmessageevidence") {
-        b.add_user(Role::User, text(evidence, "recipientEmailAddress"), None, None);
+        builder.add_user(Role::User, text(evidence, "recipientEmailAddress"), None, None);
         for key in ["p2Sender", "p1Sender"] {
             if let Some(sender) = object(evidence, key) {
-                b.add_user(
+                builder.add_user(
                     Role::User,
                     text(sender, "emailAddress"),
                     None,
@@ -84,24 +90,24 @@ fn add_evidence_users(b: &mut Builder, evidence: &Map<String, Json>) {
     }
 }
 
-fn add_entity_users(b: &mut Builder, entity: &Map<String, Json>) {
+fn add_entity_users(builder: &mut Builder, entity: &Map<String, Json>) {
     let kind = text(entity, "entityType").unwrap_or_default().to_ascii_lowercase();
     match kind.as_str() {
-        "user" => b.add_user(
+        "user" => builder.add_user(
             Role::User,
             text(entity, "userPrincipalName"),
             text(entity, "aadUserId"),
             None,
         ),
-        "mailbox" => b.add_user(
+        "mailbox" => builder.add_user(
             Role::User,
             text(entity, "mailboxAddress"),
             None,
             text(entity, "mailboxDisplayName"),
         ),
         "mailmessage" => {
-            b.add_user(Role::User, text(entity, "recipient"), None, None);
-            b.add_user(Role::User, text(entity, "sender"), None, None);
+            builder.add_user(Role::User, text(entity, "recipient"), None, None);
+            builder.add_user(Role::User, text(entity, "sender"), None, None);
         }
         _ => {}
     }

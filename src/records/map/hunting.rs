@@ -55,15 +55,15 @@ pub(crate) fn is_alert_evidence(source: &Source) -> bool {
 /// Maps an `AlertEvidence` row: one alert record per evidence row, with its user from
 /// `AccountUpn`/`AccountObjectId`, or for `Mailbox` and `MailMessage` entities from the
 /// `AdditionalFields` JSON.
-pub(crate) fn map_alert_evidence(b: &mut Builder, source: &Source) -> Result<(), MapError> {
-    generic::map_alert(b, source)?;
+pub(crate) fn map_alert_evidence(builder: &mut Builder, source: &Source) -> Result<(), MapError> {
+    generic::map_alert(builder, source)?;
     let entity = source.text(&["EntityType"]).unwrap_or_default().to_ascii_lowercase();
     let Some(fields) = source.get("AdditionalFields").and_then(|e| e.cell.object()) else {
         return Ok(());
     };
     match entity.as_str() {
-        "mailbox" => add_mailbox_users(b, &fields),
-        "mailmessage" => add_message_users(b, &fields),
+        "mailbox" => add_mailbox_users(builder, &fields),
+        "mailmessage" => add_message_users(builder, &fields),
         _ => {}
     }
     Ok(())
@@ -75,16 +75,16 @@ fn text<'m>(map: &'m Map<String, Json>, key: &str) -> Option<&'m str> {
 
 /// Adds a mailbox entity's user: the primary address and, when it differs, the UPN, both
 /// with the Entra object id (`AadId`).
-pub(crate) fn add_mailbox_users(b: &mut Builder, entity: &Map<String, Json>) {
+pub(crate) fn add_mailbox_users(builder: &mut Builder, entity: &Map<String, Json>) {
     let object_id = text(entity, "AadId");
     let display = text(entity, "DisplayName");
-    b.add_user(Role::User, text(entity, "MailboxPrimaryAddress"), object_id, display);
-    b.add_user(Role::User, text(entity, "Upn"), object_id, display);
+    builder.add_user(Role::User, text(entity, "MailboxPrimaryAddress"), object_id, display);
+    builder.add_user(Role::User, text(entity, "Upn"), object_id, display);
 }
 
 /// Adds the recipient and the sender of a mail-message entity.
-fn add_message_users(b: &mut Builder, entity: &Map<String, Json>) {
-    b.add_user(Role::User, text(entity, "Recipient"), None, None);
+fn add_message_users(builder: &mut Builder, entity: &Map<String, Json>) {
+    builder.add_user(Role::User, text(entity, "Recipient"), None, None);
     let sender = ["Sender", "P2Sender", "P1Sender"].iter().find_map(|k| text(entity, k));
-    b.add_user(Role::User, sender, None, None);
+    builder.add_user(Role::User, sender, None, None);
 }

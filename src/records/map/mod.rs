@@ -49,7 +49,7 @@ pub use timestamp::parse_timestamp;
 use builder::Builder;
 use source::Source;
 
-/// What the mapper needs to know about the input besides the item.
+/// Settings of one input that apply to all its items: file name, format and kind override.
 #[derive(Clone, Debug)]
 pub struct MapContext {
     /// Input file name, or `-` for standard input; used in ids and messages.
@@ -65,7 +65,7 @@ pub struct MapContext {
 pub enum Mapped {
     /// The item is a record.
     Record(Box<Record>),
-    /// The item is a row of a table that holds neither emails nor alerts (such as
+    /// The item is a row of a table that contains neither emails nor alerts (such as
     /// `EmailUrlInfo` in the streaming envelope). Callers count and report these.
     Skipped {
         /// The table name, without the `AdvancedHunting-` prefix.
@@ -127,7 +127,7 @@ impl Family {
 ///
 /// # Errors
 ///
-/// [`MapError`] when a JSON item is invalid or not an object, or when a time column holds a
+/// [`MapError`] when a JSON item is invalid or not an object, or when a time column contains a
 /// value that is not a timestamp.
 pub fn map_item(item: &RawItem, ctx: &MapContext) -> Result<Mapped, MapError> {
     match &item.body {
@@ -145,7 +145,7 @@ fn map_csv(
     let source = Source::from_csv(header, cells);
     let family = detect_flat(&source).with_override(ctx.kind);
     let raw = Raw::Csv { header: Arc::clone(header), cells: cells.to_vec() };
-    build(family, None, &source, line, ctx).map(|b| record(b, raw))
+    build(family, None, &source, line, ctx).map(|builder| record(builder, raw))
 }
 
 fn map_json(line: u64, text: &str, ctx: &MapContext) -> Result<Mapped, MapError> {
@@ -174,11 +174,11 @@ fn map_json(line: u64, text: &str, ctx: &MapContext) -> Result<Mapped, MapError>
         let mut source = Source::from_object(properties, "");
         source.extend_object(map, Some("properties"));
         let family = family.with_override(ctx.kind);
-        return build(family, None, &source, line, ctx).map(|b| record(b, raw));
+        return build(family, None, &source, line, ctx).map(|builder| record(builder, raw));
     }
     let source = Source::from_object(map, "");
     let family = detect_json(map, &source).with_override(ctx.kind);
-    build(family, Some(map), &source, line, ctx).map(|b| record(b, raw))
+    build(family, Some(map), &source, line, ctx).map(|builder| record(builder, raw))
 }
 
 fn record(builder: Builder, raw: Raw) -> Mapped {
@@ -215,19 +215,21 @@ fn build<'c>(
     line: u64,
     ctx: &'c MapContext,
 ) -> Result<Builder<'c>, MapError> {
-    let mut b = Builder::new(ctx, line, family.kind());
+    let mut builder = Builder::new(ctx, line, family.kind());
     match (family, map) {
-        (Family::Email { per_recipient }, _) => generic::map_email(&mut b, source, per_recipient)?,
-        (Family::Alert, _) => generic::map_alert(&mut b, source)?,
-        (Family::AlertEvidence, _) => hunting::map_alert_evidence(&mut b, source)?,
-        (Family::Campaign, _) => generic::map_campaign(&mut b, source)?,
-        (Family::TiMail, _) => o365::map_ti_mail(&mut b, source)?,
-        (Family::ComplianceAlert, _) => o365::map_compliance_alert(&mut b, source)?,
-        (Family::AirInvestigation, _) => o365::map_air_investigation(&mut b, source)?,
-        (Family::GraphAlert, Some(map)) => graph::map_graph_alert(&mut b, map, source)?,
-        (Family::GraphAlert, None) => generic::map_alert(&mut b, source)?,
+        (Family::Email { per_recipient }, _) => {
+            generic::map_email(&mut builder, source, per_recipient)?
+        }
+        (Family::Alert, _) => generic::map_alert(&mut builder, source)?,
+        (Family::AlertEvidence, _) => hunting::map_alert_evidence(&mut builder, source)?,
+        (Family::Campaign, _) => generic::map_campaign(&mut builder, source)?,
+        (Family::TiMail, _) => o365::map_ti_mail(&mut builder, source)?,
+        (Family::ComplianceAlert, _) => o365::map_compliance_alert(&mut builder, source)?,
+        (Family::AirInvestigation, _) => o365::map_air_investigation(&mut builder, source)?,
+        (Family::GraphAlert, Some(map)) => graph::map_graph_alert(&mut builder, map, source)?,
+        (Family::GraphAlert, None) => generic::map_alert(&mut builder, source)?,
     }
-    Ok(b)
+    Ok(builder)
 }
 
 /// Returns the item's text, or a compact rendering when the text spans several lines (an

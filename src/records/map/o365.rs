@@ -63,9 +63,9 @@ pub(crate) fn detect(map: &Map<String, Json>) -> Option<Kind> {
 /// Maps a `TIMailData` record. Without a threat-type field, the threat types come from
 /// `ThreatsAndDetectionTech` (`"Phish: [Spoof DMARC]"`), else from a `Verdict` that names a
 /// threat.
-pub(crate) fn map_ti_mail(b: &mut Builder, source: &Source) -> Result<(), MapError> {
-    b.fill_fields(&[source])?;
-    if b.field("threat_types").is_none() {
+pub(crate) fn map_ti_mail(builder: &mut Builder, source: &Source) -> Result<(), MapError> {
+    builder.fill_fields(&[source])?;
+    if builder.field("threat_types").is_none() {
         let from_tech: Vec<String> = source
             .get("ThreatsAndDetectionTech")
             .map(|e| cell_items(e.cell))
@@ -76,19 +76,19 @@ pub(crate) fn map_ti_mail(b: &mut Builder, source: &Source) -> Result<(), MapErr
             .filter(|t| !t.is_empty())
             .collect();
         if !from_tech.is_empty() {
-            b.set_text("threat_types", &from_tech.join(","));
-        } else if let Some(verdict) = b.field_text("verdict").map(String::from)
+            builder.set_text("threat_types", &from_tech.join(","));
+        } else if let Some(verdict) = builder.field_text("verdict").map(String::from)
             && names_threat(&verdict)
         {
-            b.set_text("threat_types", &verdict);
+            builder.set_text("threat_types", &verdict);
         }
     }
-    generic::add_email_users(b, source);
-    b.id = b
+    generic::add_email_users(builder, source);
+    builder.id = builder
         .field_text("network_message_id")
         .map(String::from)
         .or_else(|| generic::generic_id(source));
-    b.add_extra(source)
+    builder.add_extra(source)
 }
 
 fn names_threat(verdict: &str) -> bool {
@@ -102,16 +102,16 @@ fn data_object<'a>(source: &Source<'a>) -> Option<Cow<'a, Map<String, Json>>> {
 }
 
 /// Maps a Security & Compliance alert.
-pub(crate) fn map_compliance_alert(b: &mut Builder, source: &Source) -> Result<(), MapError> {
-    b.fill_fields(&[source])?;
+pub(crate) fn map_compliance_alert(builder: &mut Builder, source: &Source) -> Result<(), MapError> {
+    builder.fill_fields(&[source])?;
     let data = data_object(source);
     if let Some(data) = data.as_deref() {
         let short = |key: &str| data.get(key).and_then(Json::as_str).map(String::from);
         for (field, key) in [("title", "an"), ("description", "ad"), ("severity", "sev")] {
-            if b.field(field).is_none()
+            if builder.field(field).is_none()
                 && let Some(value) = short(key)
             {
-                b.set_text(field, &value);
+                builder.set_text(field, &value);
             }
         }
     }
@@ -120,18 +120,19 @@ pub(crate) fn map_compliance_alert(b: &mut Builder, source: &Source) -> Result<(
     if entity_is_user {
         for column in ["AlertEntityId", "ObjectId"] {
             if let Some(entry) = source.get(column) {
-                b.add_users_from_cell(Role::User, entry.cell);
+                builder.add_users_from_cell(Role::User, entry.cell);
             }
         }
     }
     if let Some(data) = data.as_deref() {
-        add_compliance_data_users(b, data);
+        add_compliance_data_users(builder, data);
     }
-    b.id = b.field_text("alert_id").map(String::from).or_else(|| generic::generic_id(source));
-    b.add_extra(source)
+    builder.id =
+        builder.field_text("alert_id").map(String::from).or_else(|| generic::generic_id(source));
+    builder.add_extra(source)
 }
 
-fn add_compliance_data_users(b: &mut Builder, data: &Map<String, Json>) {
+fn add_compliance_data_users(builder: &mut Builder, data: &Map<String, Json>) {
     let etype_is_user =
         data.get("etype").and_then(Json::as_str).is_some_and(|t| t.eq_ignore_ascii_case("User"));
     let keys: &[&str] = if etype_is_user {
@@ -141,43 +142,47 @@ fn add_compliance_data_users(b: &mut Builder, data: &Map<String, Json>) {
     };
     for key in keys {
         if let Some(value) = data.get(*key) {
-            b.add_users_from_cell(Role::User, Cell::Json(value));
+            builder.add_users_from_cell(Role::User, Cell::Json(value));
         }
     }
 }
 
 /// Maps an AIR investigation record.
-pub(crate) fn map_air_investigation(b: &mut Builder, source: &Source) -> Result<(), MapError> {
+pub(crate) fn map_air_investigation(
+    builder: &mut Builder,
+    source: &Source,
+) -> Result<(), MapError> {
     let data = data_object(source);
     let empty = Map::new();
     let data_source = Source::from_object(data.as_deref().unwrap_or(&empty), "Data.");
-    b.fill_fields(&[source, &data_source])?;
+    builder.fill_fields(&[source, &data_source])?;
     if let Some(data) = data.as_deref() {
-        add_entity_users(b, data.get("Entities"));
+        add_entity_users(builder, data.get("Entities"));
     }
     if let Some(Json::Array(actions)) = source.get("Actions").and_then(|e| match e.cell {
         Cell::Json(json) => Some(json),
         Cell::Text(_) => None,
     }) {
         for action in actions {
-            add_entity_users(b, action.get("Entities"));
+            add_entity_users(builder, action.get("Entities"));
         }
     }
-    b.id = generic::generic_id(source).or_else(|| b.field_text("alert_id").map(String::from));
-    b.add_extra(source)
+    builder.id =
+        generic::generic_id(source).or_else(|| builder.field_text("alert_id").map(String::from));
+    builder.add_extra(source)
 }
 
 /// Adds the users of AIR entities: mailbox addresses and UPNs, and message recipients.
-fn add_entity_users(b: &mut Builder, entities: Option<&Json>) {
+fn add_entity_users(builder: &mut Builder, entities: Option<&Json>) {
     let Some(Json::Array(entities)) = entities else { return };
     for entity in entities.iter().filter_map(Json::as_object) {
         let kind = entity.get("Type").and_then(Json::as_str).unwrap_or_default();
         if kind.eq_ignore_ascii_case("mailbox") {
-            add_mailbox_users(b, entity);
+            add_mailbox_users(builder, entity);
         } else if kind.eq_ignore_ascii_case("mailMessage")
             && let Some(recipient) = entity.get("Recipient")
         {
-            b.add_users_from_cell(Role::User, Cell::Json(recipient));
+            builder.add_users_from_cell(Role::User, Cell::Json(recipient));
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::filter::schema::{FieldDef, FieldSource, FieldType, Schema};
 use crate::records::RecordKind;
 
-use super::source::{loose_name, strip_utc_suffix};
+use super::source::{normalized_name, strip_utc_suffix};
 
 /// A model field and the source columns that fill it.
 #[derive(Debug)]
@@ -17,7 +17,7 @@ pub(crate) struct FieldSpec {
     pub list: bool,
     /// Other query names of the field.
     pub aliases: &'static [&'static str],
-    /// Source column names, in order of preference, compared by loose name (letters and
+    /// Source column names, in order of preference, compared by normalized name (letters and
     /// digits, case-insensitive). The first non-blank one fills the field.
     pub columns: &'static [&'static str],
 }
@@ -226,7 +226,7 @@ pub fn schema_for(kind: RecordKind, columns: &[String]) -> Schema {
     schema
 }
 
-/// Loose names (letters and digits, lower case) of the columns that hold timestamps.
+/// Normalized names (letters and digits, lower case) of the columns that hold timestamps.
 const TIME_COLUMNS: &[&str] = &[
     "timestamp",
     "time",
@@ -267,7 +267,7 @@ const TIME_COLUMNS: &[&str] = &[
     "clusterqueryendtime",
 ];
 
-/// Loose names of text columns: prose that queries match word by word.
+/// Normalized names of text columns: prose that queries match word by word.
 const TEXT_COLUMNS: &[&str] = &[
     "subject",
     "emailsubject",
@@ -302,11 +302,14 @@ pub fn column_type(column: &str) -> FieldType {
     if lower.ends_with("_d") {
         return FieldType::Float;
     }
-    let loose = loose_name(base);
-    if loose.ends_with("count") || loose.ends_with("size") || loose == "bulkcomplaintlevel" {
+    let normalized = normalized_name(base);
+    if normalized.ends_with("count")
+        || normalized.ends_with("size")
+        || normalized == "bulkcomplaintlevel"
+    {
         return FieldType::Integer;
     }
-    if TEXT_COLUMNS.contains(&loose.as_str()) {
+    if TEXT_COLUMNS.contains(&normalized.as_str()) {
         return FieldType::Text;
     }
     FieldType::Keyword
@@ -315,7 +318,8 @@ pub fn column_type(column: &str) -> FieldType {
 /// Returns true for the columns whose values must parse as timestamps.
 pub(crate) fn is_time_column(column: &str) -> bool {
     let base = strip_utc_suffix(column).trim();
-    base.to_ascii_lowercase().ends_with("_t") || TIME_COLUMNS.contains(&loose_name(base).as_str())
+    base.to_ascii_lowercase().ends_with("_t")
+        || TIME_COLUMNS.contains(&normalized_name(base).as_str())
 }
 
 /// Returns true for names such as `IsClickedThrough` or `isIncident`.
@@ -366,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn schema_for_adds_typed_columns_and_skips_model_names() {
+    fn schema_for_typed_columns() {
         let columns: Vec<String> =
             ["Timestamp", "Subject", "AttachmentCount", "SenderFromAddress", "subject", "Tags"]
                 .iter()

@@ -1,4 +1,4 @@
-//! Access to the columns or keys of one input record by loose name.
+//! Access to the columns or keys of one input record by normalized name.
 //!
 //! Exports spell the same column in several ways (`NetworkMessageId`, `Network message ID`,
 //! `networkMessageId`), so lookups compare names by their letters and digits only, ignoring
@@ -61,7 +61,7 @@ impl<'a> Cell<'a> {
     }
 }
 
-/// Parses text that holds a JSON object.
+/// Parses text that contains a JSON object.
 pub(crate) fn parse_object(text: &str) -> Option<serde_json::Map<String, Json>> {
     let trimmed = text.trim();
     if !trimmed.starts_with('{') {
@@ -78,7 +78,7 @@ pub(crate) fn parse_object(text: &str) -> Option<serde_json::Map<String, Json>> 
 pub(crate) struct Entry<'a> {
     /// The column or key name as exported.
     pub name: &'a str,
-    /// The loose-name hash of `name`, see [`name_key`].
+    /// The normalized-name hash of `name`, see [`name_key`].
     key: u64,
     /// The value.
     pub cell: Cell<'a>,
@@ -125,10 +125,10 @@ impl<'a> Source<'a> {
         self.entries.iter()
     }
 
-    /// Looks a column up by loose name (see the module documentation).
+    /// Looks a column up by normalized name (see the module documentation).
     pub fn get(&self, name: &str) -> Option<&Entry<'a>> {
         let key = name_key(name);
-        self.entries.iter().find(|e| e.key == key && same_loose_name(e.name, name))
+        self.entries.iter().find(|e| e.key == key && same_normalized_name(e.name, name))
     }
 
     /// Returns the first non-blank cell among `names`, tried in order.
@@ -145,7 +145,7 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// Returns true when a column of that loose name exists, blank or not.
+    /// Returns true when a column of that normalized name exists, blank or not.
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
@@ -161,19 +161,19 @@ pub(crate) fn strip_utc_suffix(name: &str) -> &str {
 }
 
 /// Iterates over the lower-cased letters and digits of a name.
-fn loose_chars(name: &str) -> impl Iterator<Item = char> + '_ {
+fn normalized_chars(name: &str) -> impl Iterator<Item = char> + '_ {
     strip_utc_suffix(name).chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase)
 }
 
-/// Returns the loose form of a name: its letters and digits, lower-cased.
-pub(crate) fn loose_name(name: &str) -> String {
-    loose_chars(name).collect()
+/// Returns the normalized form of a name: its letters and digits, lower-cased.
+pub(crate) fn normalized_name(name: &str) -> String {
+    normalized_chars(name).collect()
 }
 
-/// Hashes the loose form of a name (FNV-1a), without allocating.
+/// Hashes the normalized form of a name (FNV-1a), without allocating.
 pub(crate) fn name_key(name: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for c in loose_chars(name) {
+    for c in normalized_chars(name) {
         let mut buf = [0u8; 4];
         for byte in c.encode_utf8(&mut buf).bytes() {
             hash ^= u64::from(byte);
@@ -183,9 +183,9 @@ pub(crate) fn name_key(name: &str) -> u64 {
     hash
 }
 
-/// Compares two names by their loose forms.
-pub(crate) fn same_loose_name(a: &str, b: &str) -> bool {
-    loose_chars(a).eq(loose_chars(b))
+/// Compares two names by their normalized forms.
+pub(crate) fn same_normalized_name(a: &str, b: &str) -> bool {
+    normalized_chars(a).eq(normalized_chars(b))
 }
 
 #[cfg(test)]
@@ -193,16 +193,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loose_names_ignore_case_and_separators() {
-        assert!(same_loose_name("Network message ID", "NetworkMessageId"));
-        assert!(same_loose_name("networkMessageId", "network_message_id"));
-        assert!(same_loose_name("TimeGenerated [UTC]", "TimeGenerated"));
-        assert!(!same_loose_name("Sender", "SenderIP"));
+    fn normalized_names_ignore_case_and_separators() {
+        assert!(same_normalized_name("Network message ID", "NetworkMessageId"));
+        assert!(same_normalized_name("networkMessageId", "network_message_id"));
+        assert!(same_normalized_name("TimeGenerated [UTC]", "TimeGenerated"));
+        assert!(!same_normalized_name("Sender", "SenderIP"));
         assert_eq!(name_key("Delivery action"), name_key("deliveryAction"));
     }
 
     #[test]
-    fn csv_lookup_by_loose_name() {
+    fn csv_lookup_by_normalized_name() {
         let header = vec!["Sender address".to_string(), "Recipient".to_string()];
         let cells = vec!["a@contoso.test".to_string(), String::new()];
         let source = Source::from_csv(&header, &cells);

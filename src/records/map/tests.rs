@@ -622,6 +622,7 @@ fn check_email_log(path: &std::path::Path) {
             map_item(&item, &context).expect("sample line maps")
         })
         .collect();
+
     let emails = records(&mapped);
     assert_eq!(emails.len(), 1);
     let email = emails[0];
@@ -630,6 +631,7 @@ fn check_email_log(path: &std::path::Path) {
     assert_eq!(addresses(email, Role::Recipient).len(), 1);
     let sender = addresses(email, Role::Sender);
     assert!(sender.iter().any(|a| a.starts_with("user@testMSFTalerts")), "sender {sender:?}");
+
     let mut skipped: Vec<&str> = mapped
         .iter()
         .filter_map(|m| match m {

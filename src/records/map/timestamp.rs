@@ -224,12 +224,14 @@ fn parse_us(cursor: &mut Cursor) -> Option<Parts> {
         return None;
     }
     parts.year = cursor.digits(4, 4)?;
+
     cursor.eat(b',');
     cursor.skip_spaces();
     if cursor.peek().is_none() {
         return Some(parts);
     }
     parse_clock(cursor, &mut parts)?;
+
     cursor.skip_spaces();
     let pm = if cursor.eat_word("PM") {
         true
@@ -238,6 +240,7 @@ fn parse_us(cursor: &mut Cursor) -> Option<Parts> {
     } else {
         return Some(parts);
     };
+
     if !(1..=12).contains(&parts.hour) {
         return None;
     }
