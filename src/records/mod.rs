@@ -1,5 +1,6 @@
 //! Records and the readers and writers of export formats.
 
+pub mod map;
 pub mod model;
 pub mod raw;
 pub mod read;

@@ -1,0 +1,254 @@
+//! Mapping of raw items to records: detects the export format of each item and fills the
+//! record model.
+//!
+//! Formats, detected from the item's columns or keys:
+//! - Advanced Hunting `EmailEvents` (email), `AlertInfo` and `AlertEvidence` (alert), as CSV
+//!   exports and in the streaming envelope; other envelope tables are [`Mapped::Skipped`];
+//! - Threat Explorer email exports (`Sender address`, `Network message ID`, ...);
+//! - Office 365 Management Activity API `TIMailData` (email), Security & Compliance alerts and
+//!   AIR investigations (alert);
+//! - Microsoft Graph security alerts with `evidence[]`, and Graph `analyzedEmail`;
+//! - campaign exports (a `Campaign ID` or `CampaignId` column);
+//! - anything else: emails when a sender or recipient column exists, alerts otherwise.
+//!
+//! [`MapContext::kind`] overrides the detected kind: the item is then mapped by the generic
+//! rules of that kind.
+//!
+//! Every source column goes to [`Record::extra`] under its own name, unless a model field of
+//! the kind has that name (ignoring ASCII case). Nested JSON objects, such as the `Data` string
+//! of Management Activity API records, stay whole there, as their JSON text.
+
+mod address;
+mod builder;
+mod cells;
+mod enums;
+mod error;
+mod generic;
+mod graph;
+mod hunting;
+mod o365;
+mod schema;
+mod source;
+mod timestamp;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use crate::records::{Raw, RawBody, RawItem, Record, RecordKind, SourceFormat};
+
+pub use address::clean_address;
+pub use cells::split_list;
+pub use error::MapError;
+pub use schema::{column_type, model_schema, schema_for};
+pub use timestamp::parse_timestamp;
+
+use builder::Builder;
+use source::Source;
+
+/// Settings of one input that apply to all its items: file name, format and kind override.
+#[derive(Clone, Debug)]
+pub struct MapContext {
+    /// Input file name, or `-` for standard input; used in ids and messages.
+    pub file: Arc<str>,
+    /// The input format, stored in each record.
+    pub format: SourceFormat,
+    /// The record kind given on the command line (`--kind`), which overrides detection.
+    pub kind: Option<RecordKind>,
+}
+
+/// The result of mapping one item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mapped {
+    /// The item is a record.
+    Record(Box<Record>),
+    /// The item is a row of a table that contains neither emails nor alerts (such as
+    /// `EmailUrlInfo` in the streaming envelope). Callers count and report these.
+    Skipped {
+        /// The table name, without the `AdvancedHunting-` prefix.
+        table: String,
+    },
+}
+
+/// The mapping rules picked for an item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    /// A flat email row; `per_recipient` rows get `NetworkMessageId/recipient` ids.
+    Email { per_recipient: bool },
+    /// A flat alert row.
+    Alert,
+    /// An `AlertEvidence` row.
+    AlertEvidence,
+    /// A campaign row.
+    Campaign,
+    /// A `TIMailData` record.
+    TiMail,
+    /// A Security & Compliance alert.
+    ComplianceAlert,
+    /// An AIR investigation.
+    AirInvestigation,
+    /// A Graph or incidents API alert.
+    GraphAlert,
+}
+
+impl Family {
+    fn kind(self) -> RecordKind {
+        match self {
+            Family::Email { .. } | Family::TiMail => RecordKind::Email,
+            Family::Campaign => RecordKind::Campaign,
+            _ => RecordKind::Alert,
+        }
+    }
+
+    /// Returns the generic family of a kind, for a `--kind` that differs from detection.
+    fn generic(kind: RecordKind) -> Family {
+        match kind {
+            RecordKind::Alert => Family::Alert,
+            RecordKind::Email => Family::Email { per_recipient: true },
+            RecordKind::Campaign => Family::Campaign,
+        }
+    }
+
+    fn with_override(self, kind: Option<RecordKind>) -> Family {
+        match kind {
+            Some(kind) if kind != self.kind() => Family::generic(kind),
+            _ => self,
+        }
+    }
+}
+
+/// Maps one raw item to a record, or reports it as a skipped table row.
+///
+/// JSON items are parsed here. The function keeps no state, so it can run on many threads
+/// at once.
+///
+/// # Errors
+///
+/// [`MapError`] when a JSON item is invalid or not an object, or when a time column contains a
+/// value that is not a timestamp.
+pub fn map_item(item: &RawItem, ctx: &MapContext) -> Result<Mapped, MapError> {
+    match &item.body {
+        RawBody::Csv { header, cells } => map_csv(item.line, header, cells, ctx),
+        RawBody::Json(text) => map_json(item.line, text, ctx),
+    }
+}
+
+fn map_csv(
+    line: u64,
+    header: &Arc<Vec<String>>,
+    cells: &[String],
+    ctx: &MapContext,
+) -> Result<Mapped, MapError> {
+    let source = Source::from_csv(header, cells);
+    let family = detect_flat(&source).with_override(ctx.kind);
+    let raw = Raw::Csv { header: Arc::clone(header), cells: cells.to_vec() };
+    build(family, None, &source, line, ctx).map(|builder| record(builder, raw))
+}
+
+fn map_json(line: u64, text: &str, ctx: &MapContext) -> Result<Mapped, MapError> {
+    let value: Json = serde_json::from_str(text).map_err(|source| MapError::InvalidJson {
+        file: ctx.file.clone(),
+        line,
+        source,
+    })?;
+    let Json::Object(map) = &value else {
+        return Err(MapError::NotAnObject {
+            file: ctx.file.clone(),
+            line,
+            found: json_type(&value),
+        });
+    };
+    let raw = Raw::Json(compact_json(text, &value));
+    if let Some((table_name, properties)) = hunting::envelope(map) {
+        let Some(table) = hunting::table(table_name) else {
+            return Ok(Mapped::Skipped { table: table_name.to_string() });
+        };
+        let family = match table {
+            hunting::Table::EmailEvents => Family::Email { per_recipient: true },
+            hunting::Table::AlertInfo => Family::Alert,
+            hunting::Table::AlertEvidence => Family::AlertEvidence,
+        };
+        let mut source = Source::from_object(properties, "");
+        source.extend_object(map, Some("properties"));
+        let family = family.with_override(ctx.kind);
+        return build(family, None, &source, line, ctx).map(|builder| record(builder, raw));
+    }
+    let source = Source::from_object(map, "");
+    let family = detect_json(map, &source).with_override(ctx.kind);
+    build(family, Some(map), &source, line, ctx).map(|builder| record(builder, raw))
+}
+
+fn record(builder: Builder, raw: Raw) -> Mapped {
+    Mapped::Record(Box::new(builder.finish(raw)))
+}
+
+/// Detects the family of a flat row from its column names.
+fn detect_flat(source: &Source) -> Family {
+    if source.has("CampaignId") {
+        Family::Campaign
+    } else if hunting::is_alert_evidence(source) {
+        Family::AlertEvidence
+    } else if generic::has_mail_columns(source) || source.has("NetworkMessageId") {
+        Family::Email { per_recipient: true }
+    } else {
+        Family::Alert
+    }
+}
+
+fn detect_json(map: &Map<String, Json>, source: &Source) -> Family {
+    match o365::detect(map) {
+        Some(o365::Kind::TiMail) => Family::TiMail,
+        Some(o365::Kind::ComplianceAlert) => Family::ComplianceAlert,
+        Some(o365::Kind::AirInvestigation) => Family::AirInvestigation,
+        None if graph::is_graph_alert(map) => Family::GraphAlert,
+        None => detect_flat(source),
+    }
+}
+
+fn build<'c>(
+    family: Family,
+    map: Option<&Map<String, Json>>,
+    source: &Source,
+    line: u64,
+    ctx: &'c MapContext,
+) -> Result<Builder<'c>, MapError> {
+    let mut builder = Builder::new(ctx, line, family.kind());
+    match (family, map) {
+        (Family::Email { per_recipient }, _) => {
+            generic::map_email(&mut builder, source, per_recipient)?
+        }
+        (Family::Alert, _) => generic::map_alert(&mut builder, source)?,
+        (Family::AlertEvidence, _) => hunting::map_alert_evidence(&mut builder, source)?,
+        (Family::Campaign, _) => generic::map_campaign(&mut builder, source)?,
+        (Family::TiMail, _) => o365::map_ti_mail(&mut builder, source)?,
+        (Family::ComplianceAlert, _) => o365::map_compliance_alert(&mut builder, source)?,
+        (Family::AirInvestigation, _) => o365::map_air_investigation(&mut builder, source)?,
+        (Family::GraphAlert, Some(map)) => graph::map_graph_alert(&mut builder, map, source)?,
+        (Family::GraphAlert, None) => generic::map_alert(&mut builder, source)?,
+    }
+    Ok(builder)
+}
+
+/// Returns the item's text, or a compact rendering when the text spans several lines (an
+/// element of a pretty-printed document), so that the raw record is always one line.
+fn compact_json(text: &str, value: &Json) -> String {
+    if text.contains(['\n', '\r']) {
+        serde_json::to_string(value).unwrap_or_else(|_| text.to_string())
+    } else {
+        text.trim().to_string()
+    }
+}
+
+fn json_type(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "boolean",
+        Json::Number(_) => "number",
+        Json::String(_) => "string",
+        Json::Array(_) => "array",
+        Json::Object(_) => "object",
+    }
+}
