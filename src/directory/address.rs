@@ -1,0 +1,128 @@
+//! Address normalisation: the key under which addresses are compared.
+//!
+//! Two addresses are equal when their keys are equal. The key is the trimmed address with the
+//! local part lower-cased in ASCII only (so the result never depends on the process locale, and
+//! `straße` stays distinct from `strasse`) and the domain converted to its ASCII (IDNA) form, so
+//! `BÜCHER.test` and `xn--bcher-kva.test` are the same domain. Dots are kept and nothing is
+//! matched by prefix.
+
+/// Why a text is not a usable mail address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressError {
+    /// The text is empty after trimming.
+    Empty,
+    /// The text is wrapped in quotes, or contains a quote.
+    Quoted,
+    /// The text is not of the form `local@domain`.
+    Syntax,
+}
+
+impl AddressError {
+    /// Returns the reason as a short lower-case phrase.
+    pub fn reason(self) -> &'static str {
+        match self {
+            AddressError::Empty => "empty address",
+            AddressError::Quoted => "quoted address; remove the quotes",
+            AddressError::Syntax => "invalid address syntax",
+        }
+    }
+}
+
+/// Returns the comparison key of an address, or why the text is not an address.
+pub fn address_key(text: &str) -> Result<String, AddressError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AddressError::Empty);
+    }
+    if text.contains(['"', '\'', '\u{201C}', '\u{201D}']) {
+        return Err(AddressError::Quoted);
+    }
+    let (local, domain) = text.rsplit_once('@').ok_or(AddressError::Syntax)?;
+    if local.is_empty() || domain.is_empty() || local.contains('@') {
+        return Err(AddressError::Syntax);
+    }
+    if text
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+    {
+        return Err(AddressError::Syntax);
+    }
+    let domain = domain_key(domain)?;
+    Ok(format!("{}@{domain}", local.to_ascii_lowercase()))
+}
+
+/// Converts a domain to lower-case ASCII, applying IDNA to non-ASCII labels.
+fn domain_key(domain: &str) -> Result<String, AddressError> {
+    if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
+        return Err(AddressError::Syntax);
+    }
+    if domain.is_ascii() {
+        return Ok(domain.to_ascii_lowercase());
+    }
+    idna::domain_to_ascii(domain).map_err(|_| AddressError::Syntax)
+}
+
+/// Returns the key of the plus address's base (`user+x@d` gives `user@d`), or `None` when the
+/// key has no `+` in its local part.
+pub fn plus_base(key: &str) -> Option<String> {
+    let (local, domain) = key.rsplit_once('@')?;
+    let (base, _) = local.split_once('+')?;
+    if base.is_empty() {
+        return None;
+    }
+    Some(format!("{base}@{domain}"))
+}
+
+/// Returns the domain of an address as written, or `None` without an `@`.
+pub fn domain_of(address: &str) -> Option<&str> {
+    address.rsplit_once('@').map(|(_, domain)| domain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_folds_ascii_case_only() {
+        assert_eq!(address_key(" ILKER@Contoso.TEST ").as_deref(), Ok("ilker@contoso.test"));
+        assert_eq!(address_key("straße@contoso.test").as_deref(), Ok("straße@contoso.test"));
+        assert_ne!(address_key("straße@contoso.test"), address_key("strasse@contoso.test"));
+        assert_eq!(address_key("İlker@contoso.test").as_deref(), Ok("İlker@contoso.test"));
+    }
+
+    #[test]
+    fn key_converts_unicode_domain_to_ascii() {
+        assert_eq!(address_key("user@BÜCHER.test").as_deref(), Ok("user@xn--bcher-kva.test"));
+        assert_eq!(
+            address_key("user@xn--bcher-kva.TEST").as_deref(),
+            Ok("user@xn--bcher-kva.test")
+        );
+    }
+
+    #[test]
+    fn key_rejects_bad_syntax_and_quotes() {
+        assert_eq!(address_key("not-an-address"), Err(AddressError::Syntax));
+        assert_eq!(address_key("@contoso.test"), Err(AddressError::Syntax));
+        assert_eq!(address_key("user@"), Err(AddressError::Syntax));
+        assert_eq!(address_key("a b@contoso.test"), Err(AddressError::Syntax));
+        assert_eq!(address_key("a@@contoso.test"), Err(AddressError::Syntax));
+        assert_eq!(address_key("\"user2@contoso.test\""), Err(AddressError::Quoted));
+        assert_eq!(address_key("   "), Err(AddressError::Empty));
+    }
+
+    #[test]
+    fn key_keeps_guest_upn_hash() {
+        let upn = "ext.user_partner.test#EXT#@contoso.onmicrosoft.test";
+        assert_eq!(
+            address_key(upn).as_deref(),
+            Ok("ext.user_partner.test#ext#@contoso.onmicrosoft.test")
+        );
+    }
+
+    #[test]
+    fn plus_base_strips_tag() {
+        assert_eq!(plus_base("user1+x@contoso.test").as_deref(), Some("user1@contoso.test"));
+        assert_eq!(plus_base("user1@contoso.test"), None);
+        assert_eq!(plus_base("+x@contoso.test"), None);
+    }
+}
