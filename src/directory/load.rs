@@ -301,8 +301,9 @@ impl Loader {
         Ok(users)
     }
 
-    /// Reads Graph user objects. A user's `hasMailbox` boolean, or a `mailboxSettings` object,
-    /// tells whether it has a mailbox; without either the default rule applies.
+    /// Reads Graph user objects. A user's `hasMailbox` boolean, or the presence of a
+    /// `mailboxSettings` object, sets whether it has a mailbox; without either the default rule
+    /// applies.
     fn graph_json(&mut self, text: &str) -> Result<Vec<User>, DirectoryError> {
         let value: Json = serde_json::from_str(text).map_err(|e| DirectoryError::Json {
             path: self.path.clone(),
@@ -420,9 +421,10 @@ impl Loader {
     }
 
     /// Replaces member addresses by object ids, once every object of the file is known, so
-    /// groups may name members defined further down.
+    /// groups may name members defined further down. An unknown address is an error. An
+    /// unknown id is kept with a warning, because a snapshot may lack deleted members.
     fn resolve_members(
-        &self,
+        &mut self,
         users: Vec<User>,
         groups: Vec<Group>,
         group_members: Vec<(Vec<String>, u64)>,
@@ -432,6 +434,14 @@ impl Loader {
         for (tokens, line) in group_members {
             let mut ids = Vec::with_capacity(tokens.len());
             for token in tokens {
+                if !token.contains('@') && index.by_object_id(&token).is_none() {
+                    let message = format!(
+                        "group member id {token} is not in this file; kept, but it counts as no one"
+                    );
+                    self.warn(Location::Line(line), message);
+                    ids.push(token);
+                    continue;
+                }
                 let object = match index.by_object_id(&token) {
                     Some(object) => object,
                     None => match index.resolve_address(&token, Purpose::Typed) {

@@ -41,7 +41,9 @@
 //! - `aliases`: further addresses of a user, separated by `;`.
 //! - `mailbox`: `true` or `false`; empty means `true`.
 //! - `members`: a group's members, separated by `;`, each an id or an address of a user or
-//!   group in the same file. Groups may contain groups, defined before or after them.
+//!   group in the same file. Groups may contain groups, defined before or after them. An
+//!   address that matches nothing is an error; an id that matches nothing is kept with a
+//!   warning and counts as no one.
 //!
 //! Users whose address or alias contains `#EXT#` (the UPN form of invited guests) are guests.
 //!

@@ -248,6 +248,23 @@ fn unknown_group_member_names_line() {
 }
 
 #[test]
+fn unknown_group_member_id_kept_with_warning() {
+    let text = "id,kind,address,display_name,aliases,mailbox,members\nu1,user,a@contoso.test,A,,,\ng1,group,,G,,,u1;u404\n";
+    let (directory, report) = parse(text.as_bytes(), Path::new("dir.csv")).expect("loads");
+    assert_eq!(
+        directory.groups().first().map(|g| g.members.clone()),
+        Some(vec!["u1".to_string(), "u404".to_string()])
+    );
+    assert_eq!(directory.expand_group(0), vec![0]);
+    assert!(
+        report
+            .notices
+            .iter()
+            .any(|n| n.message.contains("u404") && n.location == Some(Location::Line(3)))
+    );
+}
+
+#[test]
 fn duplicate_object_id_rejected() {
     let text = "id,kind,address,display_name,aliases,mailbox,members\nu1,user,a@contoso.test,A,,,\nu1,user,b@contoso.test,B,,,\n";
     let error = parse(text.as_bytes(), Path::new("dir.csv")).expect_err("duplicate");
