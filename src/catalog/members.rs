@@ -1,6 +1,6 @@
 //! Adding, removing and importing tag members, with the limits on effective users.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::error::{CatalogError, InvalidReason, MemberProblem};
 use super::tags::{Catalog, Member, MemberKind, Tag, TagKind};
@@ -119,6 +119,10 @@ pub(super) fn effective_users(members: &[Member], directory: &Directory) -> BTre
     users
 }
 
+fn lowercase_ids(members: &[Member]) -> HashSet<String> {
+    members.iter().map(|m| m.object_id.to_ascii_lowercase()).collect()
+}
+
 /// Splits member-list text into trimmed, non-blank lines with 1-based numbers. A leading
 /// UTF-8 BOM, CR before LF and whitespace around each line are removed.
 fn member_lines(text: &[u8]) -> Result<Vec<(usize, &str)>, CatalogError> {
@@ -184,6 +188,7 @@ impl Catalog {
         let index = self.require(tag)?;
         let Some(current) = self.tags.get(index) else { return Err(self.not_found(tag)) };
         let mut report = ImportReport { tag: current.name.clone(), ..ImportReport::default() };
+        let existing = lowercase_ids(&current.members);
         let mut first_line: HashMap<String, usize> = HashMap::new();
         let mut new_members = Vec::new();
         for &(line, input) in lines {
@@ -195,6 +200,7 @@ impl Catalog {
                 }
             };
             let key = resolved.member.object_id.to_ascii_lowercase();
+            let is_member = existing.contains(&key);
             if let Some(first) = first_line.get(&key) {
                 let message = format!("{input} repeats line {first}; ignored");
                 report.notes.push(LineNote { line, message });
@@ -205,7 +211,7 @@ impl Catalog {
                 let message = format!("{input} resolved to {} (plus address)", resolved.address);
                 report.notes.push(LineNote { line, message });
             }
-            if current.has_member(&resolved.member.object_id) {
+            if is_member {
                 report.unchanged.push(resolved.address);
             } else {
                 report.added.push(resolved.address);
@@ -272,7 +278,8 @@ impl Catalog {
         let Some(current) = self.tags.get(index) else { return Err(self.not_found(tag)) };
         let mut report = MemberReport { tag: current.name.clone(), ..MemberReport::default() };
         let mut problems = Vec::new();
-        let mut remove: Vec<String> = Vec::new();
+        let existing = lowercase_ids(&current.members);
+        let mut remove: HashSet<String> = HashSet::new();
         for (position, input) in members.iter().map(|m| m.trim()).enumerate() {
             let orphan = current.members.iter().find(|m| m.object_id.eq_ignore_ascii_case(input));
             let (object_id, address) = match (orphan, removal_target(directory, input)) {
@@ -287,10 +294,8 @@ impl Catalog {
                     continue;
                 }
             };
-            if current.has_member(&object_id)
-                && !remove.iter().any(|r| r.eq_ignore_ascii_case(&object_id))
-            {
-                remove.push(object_id);
+            let key = object_id.to_ascii_lowercase();
+            if existing.contains(&key) && remove.insert(key) {
                 report.changed.push(address);
             } else {
                 report.unchanged.push(address);
@@ -300,7 +305,7 @@ impl Catalog {
             return Err(CatalogError::InvalidMembers { problems });
         }
         if let Some(target) = self.tags.get_mut(index).filter(|_| !remove.is_empty()) {
-            target.members.retain(|m| !remove.iter().any(|r| r.eq_ignore_ascii_case(&m.object_id)));
+            target.members.retain(|m| !remove.contains(&m.object_id.to_ascii_lowercase()));
             target.modified = now;
         }
         Ok(report)

@@ -70,7 +70,14 @@ impl TagLookup for Membership<'_> {
         match field {
             UserField::Address => {
                 let smtp = user.primary_address.iter().chain(&user.aliases).map(String::as_str);
-                smtp.chain(std::iter::once(user.upn.as_str())).filter(|a| !a.is_empty()).collect()
+                let mut addresses: Vec<&str> = Vec::new();
+                for address in smtp.chain(std::iter::once(user.upn.as_str())) {
+                    let seen = addresses.iter().any(|a| a.eq_ignore_ascii_case(address));
+                    if !address.is_empty() && !seen {
+                        addresses.push(address);
+                    }
+                }
+                addresses
             }
             UserField::Upn => vec![user.upn.as_str()],
             UserField::Name => vec![user.display_name.as_str()],

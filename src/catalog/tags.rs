@@ -70,6 +70,7 @@ impl Tag {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalog {
     pub(super) tags: Vec<Tag>,
+    #[serde(default)]
     pub(super) settings: Settings,
 }
 

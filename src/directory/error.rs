@@ -42,10 +42,12 @@ pub enum DirectoryError {
         path: PathBuf,
     },
     /// The file is not valid UTF-8.
-    #[error("{path}: not valid UTF-8 at byte {offset}; save the export as UTF-8")]
+    #[error("{path}: line {line}: not valid UTF-8 at byte {offset}; save the export as UTF-8")]
     Encoding {
         /// The file.
         path: PathBuf,
+        /// 1-based line of the first invalid byte.
+        line: usize,
         /// Byte offset of the first invalid byte.
         offset: usize,
     },

@@ -56,9 +56,10 @@ pub fn load(path: &Path) -> Result<(Directory, LoadReport), DirectoryError> {
 /// Parses a directory export held in memory; `path` names it in messages.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<(Directory, LoadReport), DirectoryError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| DirectoryError::Encoding {
-        path: path.to_path_buf(),
-        offset: e.valid_up_to(),
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        let line = bytes.get(..offset).map_or(0, |b| b.iter().filter(|c| **c == b'\n').count()) + 1;
+        DirectoryError::Encoding { path: path.to_path_buf(), line, offset }
     })?;
     let mut loader =
         Loader { path: path.to_path_buf(), notices: Vec::new(), mailbox_notice: false };

@@ -233,6 +233,14 @@ fn utf8_bom_header_stripped() {
 }
 
 #[test]
+fn invalid_utf8_names_line() {
+    let mut bytes = SIMPLE.as_bytes().to_vec();
+    bytes.extend_from_slice(b"u9,user,caf\xE9@contoso.test,Cafe,,,\n");
+    let error = parse(&bytes, Path::new("dir.csv")).expect_err("latin-1 byte");
+    assert!(error.to_string().starts_with("dir.csv: line 10: not valid UTF-8"), "{error}");
+}
+
+#[test]
 fn unknown_format_rejected() {
     let error = parse(b"name,email\nx,y\n", Path::new("odd.csv")).expect_err("unknown");
     assert!(error.to_string().starts_with("odd.csv: unrecognised directory format"));
