@@ -144,6 +144,22 @@ fn user_without_mailbox_rejected() {
 }
 
 #[test]
+fn ambiguous_import_line_lists_candidates() {
+    let rows = format!("{PEOPLE}u6,user,user6@contoso.test,User Six,user1@contoso.test,,\n");
+    let dir = directory(&rows);
+    let mut catalog = catalog_with(&["Finance"]);
+    let report = catalog
+        .import_members("Finance", b"user1@contoso.test", &dir, false, at(1))
+        .expect("report");
+    assert!(!report.applied);
+    let problem = report.problems.first().map(ToString::to_string);
+    let expected = "line 1: user1@contoso.test: ambiguous: matches User1@Contoso.test, user6@contoso.test; use the object id";
+    assert_eq!(problem.as_deref(), Some(expected));
+    let by_id = catalog.import_members("Finance", b"u6", &dir, false, at(2)).expect("report");
+    assert!(by_id.applied);
+}
+
+#[test]
 fn plus_address_import_noted() {
     let dir = directory(PEOPLE);
     let mut catalog = catalog_with(&["Finance"]);

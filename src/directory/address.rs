@@ -34,7 +34,10 @@ pub fn address_key(text: &str) -> Result<String, AddressError> {
     if text.is_empty() {
         return Err(AddressError::Empty);
     }
-    if text.contains(['"', '\'', '\u{201C}', '\u{201D}']) {
+    // An apostrophe inside a local part is valid (`o'brien@`), so single quotes only count
+    // when they wrap the whole text.
+    let single_quoted = text.len() > 1 && text.starts_with('\'') && text.ends_with('\'');
+    if single_quoted || text.contains(['"', '\u{201C}', '\u{201D}', '\u{2018}', '\u{2019}']) {
         return Err(AddressError::Quoted);
     }
     let (local, domain) = text.rsplit_once('@').ok_or(AddressError::Syntax)?;
@@ -107,6 +110,9 @@ mod tests {
         assert_eq!(address_key("a b@contoso.test"), Err(AddressError::Syntax));
         assert_eq!(address_key("a@@contoso.test"), Err(AddressError::Syntax));
         assert_eq!(address_key("\"user2@contoso.test\""), Err(AddressError::Quoted));
+        assert_eq!(address_key("'user2@contoso.test'"), Err(AddressError::Quoted));
+        assert_eq!(address_key("\u{201C}user2@contoso.test\u{201D}"), Err(AddressError::Quoted));
+        assert_eq!(address_key("o'brien@contoso.test").as_deref(), Ok("o'brien@contoso.test"));
         assert_eq!(address_key("   "), Err(AddressError::Empty));
     }
 

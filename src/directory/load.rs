@@ -65,7 +65,8 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<(Directory, LoadReport), Direc
         Loader { path: path.to_path_buf(), notices: Vec::new(), mailbox_notice: false };
     let trimmed = text.trim_start();
     let (format, users, groups) = if trimmed.starts_with(['[', '{']) {
-        (DirectoryFormat::GraphJson, loader.graph_json(text)?, Vec::new())
+        let (users, groups) = loader.graph_json(text)?;
+        (DirectoryFormat::GraphJson, users, groups)
     } else {
         let header = text.lines().next().unwrap_or("");
         if header.split(',').any(|c| c.trim().trim_matches('"') == "ObjectId_g") {
@@ -302,10 +303,11 @@ impl Loader {
         Ok(users)
     }
 
-    /// Reads Graph user objects. A user's `hasMailbox` boolean, or the presence of a
+    /// Reads Graph user objects, and group objects (`"@odata.type": "#microsoft.graph.group"`)
+    /// whose `members` list holds member ids or objects with an `id`. A user's `hasMailbox` boolean, or the presence of a
     /// `mailboxSettings` object, sets whether it has a mailbox; without either the default rule
     /// applies.
-    fn graph_json(&mut self, text: &str) -> Result<Vec<User>, DirectoryError> {
+    fn graph_json(&mut self, text: &str) -> Result<(Vec<User>, Vec<Group>), DirectoryError> {
         let value: Json = serde_json::from_str(text).map_err(|e| DirectoryError::Json {
             path: self.path.clone(),
             line: e.line(),
@@ -316,19 +318,44 @@ impl Loader {
             Json::Array(items) => items,
             Json::Object(map) => match map.get("value") {
                 Some(Json::Array(items)) => items,
-                _ => {
-                    return Err(
-                        self.invalid(Location::Entry(0), "expected a \"value\" array of users")
-                    );
-                }
+                _ => return Err(DirectoryError::UnknownFormat { path: self.path.clone() }),
             },
             _ => return Err(DirectoryError::UnknownFormat { path: self.path.clone() }),
         };
         let mut users = Vec::with_capacity(items.len());
+        let mut groups = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            users.push(self.graph_user(item, Location::Entry(i + 1))?);
+            let location = Location::Entry(i + 1);
+            if is_graph_group(item) {
+                groups.push(self.graph_group(item, location)?);
+            } else {
+                users.push(self.graph_user(item, location)?);
+            }
         }
-        Ok(users)
+        Ok((users, groups))
+    }
+
+    fn graph_group(&self, item: &Json, location: Location) -> Result<Group, DirectoryError> {
+        let text =
+            |key: &str| item.get(key).and_then(Json::as_str).unwrap_or("").trim().to_string();
+        let object_id = text("id");
+        if object_id.is_empty() {
+            return Err(self.invalid(location, "missing object id"));
+        }
+        let mut members = Vec::new();
+        for member in item.get("members").and_then(Json::as_array).map_or(&[][..], Vec::as_slice) {
+            let id = member.as_str().or_else(|| member.get("id").and_then(Json::as_str));
+            let Some(id) = id else {
+                let message = format!(
+                    "group {object_id}: a member is neither an id nor an object with an id"
+                );
+                return Err(self.invalid(location, message));
+            };
+            members.push(id.trim().to_string());
+        }
+        let mail = text("mail");
+        let address = if mail.is_empty() { None } else { Some(mail) };
+        Ok(Group { object_id, address, display_name: text("displayName"), members })
     }
 
     fn graph_user(&mut self, item: &Json, location: Location) -> Result<User, DirectoryError> {
@@ -497,6 +524,11 @@ struct EntraColumns {
     user_type: Option<usize>,
     enabled: Option<usize>,
     department: Option<usize>,
+}
+
+fn is_graph_group(item: &Json) -> bool {
+    let odata_type = item.get("@odata.type").and_then(Json::as_str).unwrap_or("");
+    odata_type.eq_ignore_ascii_case("#microsoft.graph.group")
 }
 
 /// Parses `true`/`false` in any case; `Some(None)` for an empty cell, `None` for other text.

@@ -9,7 +9,8 @@
 //! - Microsoft Graph user objects, as a JSON array or a `{"value": [...]}` page (`id`,
 //!   `userPrincipalName`, `mail`, `proxyAddresses`, `userType`, `accountEnabled`,
 //!   `displayName`, `department`, `deletedDateTime`, and the mailbox hints `hasMailbox` or
-//!   `mailboxSettings`);
+//!   `mailboxSettings`), and group objects marked `"@odata.type": "#microsoft.graph.group"`
+//!   with `id`, `mail`, `displayName` and `members` (ids, or objects with an `id`);
 //! - the simple CSV described below.
 //!
 //! Neither the Entra ID CSV nor Graph objects without a hint say who has a mailbox. For

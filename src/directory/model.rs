@@ -98,7 +98,8 @@ pub enum Purpose {
     /// ambiguous.
     Typed,
     /// The address comes from mail data: a shared address resolves to the object whose SMTP
-    /// address (primary or alias) it is, because mail is routed by those addresses.
+    /// address (primary or alias) it is, because mail is routed by those addresses. It stays
+    /// ambiguous when it is an SMTP address of several objects.
     MailData,
 }
 

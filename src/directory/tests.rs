@@ -201,6 +201,23 @@ Ben@contoso.onmicrosoft.test,\"6/4/2021, 4:00:37.381 PM\",0000-b,FALSE,Ben,ben@c
 ";
 
 #[test]
+fn graph_groups_load_with_members() {
+    let json = r##"{"value":[
+      {"id":"m1","userPrincipalName":"m1@contoso.test","hasMailbox":true},
+      {"@odata.type":"#microsoft.graph.group","id":"g1","mail":"team@contoso.test","displayName":"Team",
+       "members":["m1",{"id":"g2"}]},
+      {"@odata.type":"#microsoft.graph.group","id":"g2","displayName":"Inner","members":[]}]}"##;
+    let (directory, report) = parse(json.as_bytes(), Path::new("graph.json")).expect("loads");
+    assert_eq!(report.users, 1);
+    assert_eq!(report.groups, 2);
+    assert_eq!(directory.expand_group(0), vec![0]);
+    assert_eq!(
+        directory.resolve_address("TEAM@contoso.test", Purpose::Typed),
+        Resolution::Found { object: ObjectRef::Group(0), plus_address: false }
+    );
+}
+
+#[test]
 fn entra_csv_reads_proxies_and_enabled() {
     let (directory, report) = parse(ENTRA.as_bytes(), Path::new("aad.csv")).expect("loads");
     assert_eq!(report.format, DirectoryFormat::EntraCsv);

@@ -117,6 +117,22 @@ impl Store {
         Ok(WriteLock { store: self, _file: file })
     }
 
+    /// Takes the exclusive writer lock if no other process holds it, so a caller can tell
+    /// the user it is waiting before calling [`Store::lock`]. Returns `None` when it is held.
+    pub fn try_lock(&self) -> Result<Option<WriteLock<'_>>, StoreError> {
+        let file = self.lock_file()?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(io_error("lock", &self.path(LOCK_FILE), source));
+            }
+        }
+        atomic::remove_stale_temps(&self.dir)
+            .map_err(|source| io_error("clean", &self.dir, source))?;
+        Ok(Some(WriteLock { store: self, _file: file }))
+    }
+
     /// Loads the catalog and the directory under the shared lock.
     pub fn read(&self) -> Result<Snapshot, StoreError> {
         let file = self.lock_file()?;

@@ -212,6 +212,15 @@ fn concurrent_writers_keep_all_changes() {
 }
 
 #[test]
+fn try_lock_reports_held_lock() {
+    let (_temp, store) = new_store();
+    let held = store.lock().expect("first lock");
+    assert!(store.try_lock().expect("try").is_none());
+    drop(held);
+    assert!(store.try_lock().expect("try").is_some());
+}
+
+#[test]
 fn directory_reimport_keeps_members_by_id() {
     let (_temp, store) = new_store();
     let full = directory_fixture();
