@@ -1,12 +1,12 @@
 //! Address normalisation: the key under which addresses are compared.
 //!
-//! Two addresses are equal when their keys are equal. The key is the trimmed address with the
-//! local part lower-cased in ASCII only (so the result never depends on the process locale, and
-//! `straße` stays distinct from `strasse`) and the domain converted to its ASCII (IDNA) form, so
+//! Two addresses are equal when their keys are equal. The key is the trimmed address with its
+//! local part lower-cased in ASCII only, so the result never depends on the process locale and
+//! `straße` stays distinct from `strasse`. The domain is converted to its ASCII (IDNA) form, so
 //! `BÜCHER.test` and `xn--bcher-kva.test` are the same domain. Dots are kept and nothing is
 //! matched by prefix.
 
-/// Why a text is not a usable mail address.
+/// The reason a text is not a usable mail address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AddressError {
     /// The text is empty after trimming.

@@ -304,7 +304,7 @@ impl Loader {
     }
 
     /// Reads Graph user objects, and group objects (`"@odata.type": "#microsoft.graph.group"`)
-    /// whose `members` list holds member ids or objects with an `id`. A user's `hasMailbox` boolean, or the presence of a
+    /// whose `members` list contains member ids or objects with an `id`. A user's `hasMailbox` boolean, or the presence of a
     /// `mailboxSettings` object, sets whether it has a mailbox; without either the default rule
     /// applies.
     fn graph_json(&mut self, text: &str) -> Result<(Vec<User>, Vec<Group>), DirectoryError> {
