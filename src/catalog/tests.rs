@@ -431,6 +431,30 @@ fn membership_resolves_and_lists_tags() {
 }
 
 #[test]
+fn record_plus_address_carries_base_tags() {
+    let rows = "\
+u1,user,user1@contoso.test,User One,,,
+u2,user,first.last@contoso.test,First Last,,,
+u3,user,team@contoso.test,Team,,,
+u4,user,emea@contoso.test,Team EMEA,team+emea@contoso.test,,
+";
+    let dir = directory(rows);
+    let mut catalog = catalog_with(&["Finance", "EMEA"]);
+    catalog.add_members("Finance", &["user1@contoso.test"], &dir, at(1)).expect("adds");
+    catalog.add_members("EMEA", &["u4"], &dir, at(1)).expect("adds");
+    let lookup = Membership::new(&dir, &catalog);
+    let recipient = |address: &str| lookup.resolve(&UserRef::address(Role::Recipient, address));
+
+    let user1 = recipient("user1+invoices@contoso.test").expect("plus address resolves");
+    assert_eq!(lookup.tags_of(user1), &[1]);
+    assert_eq!(recipient("firstlast@contoso.test"), None);
+    let team_emea = recipient("team+emea@contoso.test").expect("known alias resolves");
+    assert_eq!(lookup.attribute(team_emea, UserField::ObjectId), vec!["u4"]);
+    assert_eq!(lookup.tags_of(team_emea), &[2]);
+    assert_eq!(recipient("nobody+x@contoso.test"), None);
+}
+
+#[test]
 fn membership_matches_tags_and_attributes() {
     let dir = directory(PEOPLE);
     let catalog = catalog_with(&["Finance", "Finance EMEA"]);
@@ -454,4 +478,26 @@ fn membership_matches_tags_and_attributes() {
     assert_eq!(lookup.attribute(4, UserField::UserType), vec!["guest"]);
     assert!(lookup.attribute(0, UserField::Department).is_empty());
     assert!(lookup.attribute(99, UserField::Name).is_empty());
+}
+
+proptest::proptest! {
+    #[test]
+    fn import_never_panics_on_any_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+        let dir = directory(PEOPLE);
+        let mut catalog = catalog_with(&["Finance"]);
+        let _ = catalog.import_members("Finance", &bytes, &dir, true, at(1));
+    }
+
+    #[test]
+    fn import_of_arbitrary_text_keeps_catalog_valid(text in "[ -~\t\r\n\u{FEFF}é+@]{0,120}") {
+        let dir = directory(PEOPLE);
+        let mut catalog = catalog_with(&["Finance"]);
+        let report = catalog.import_members("Finance", text.as_bytes(), &dir, false, at(1));
+        proptest::prop_assert!(report.is_ok());
+        proptest::prop_assert_eq!(catalog.validate(), Ok(()));
+        let members = member_ids(&catalog, "Finance");
+        let mut unique = members.clone();
+        unique.dedup();
+        proptest::prop_assert_eq!(members, unique);
+    }
 }

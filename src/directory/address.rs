@@ -131,4 +131,13 @@ mod tests {
         assert_eq!(plus_base("user1@contoso.test"), None);
         assert_eq!(plus_base("+x@contoso.test"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn key_is_idempotent(text in "\\PC{0,40}") {
+            if let Ok(key) = address_key(&text) {
+                proptest::prop_assert_eq!(address_key(&key), Ok(key.clone()));
+            }
+        }
+    }
 }

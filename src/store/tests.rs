@@ -252,3 +252,26 @@ fn directory_reimport_keeps_members_by_id() {
 fn default_dir_ends_in_tagq() {
     assert!(default_dir().ends_with("tagq"));
 }
+
+proptest::proptest! {
+    #[test]
+    fn decode_never_panics_on_any_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+        let _ = envelope::decode::<Catalog>("tagq-catalog", &bytes, Path::new("catalog.json"));
+    }
+
+    #[test]
+    fn any_single_byte_change_is_rejected_or_harmless(position in 0usize..2000, replacement in proptest::num::u8::ANY) {
+        let mut catalog = Catalog::new(at(0));
+        catalog.create("Finance", "Finance team", at(1)).expect("creates");
+        let bytes = envelope::encode("tagq-catalog", &catalog, Path::new("c")).expect("encodes");
+        let mut damaged = bytes.clone();
+        let position = position % damaged.len();
+        if let Some(byte) = damaged.get_mut(position) {
+            *byte = replacement;
+        }
+        let decoded = envelope::decode::<Catalog>("tagq-catalog", &damaged, Path::new("c"));
+        if let Ok(decoded) = decoded {
+            proptest::prop_assert_eq!(decoded, catalog);
+        }
+    }
+}
