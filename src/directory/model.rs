@@ -238,20 +238,31 @@ impl Directory {
     /// The address matches primary addresses, aliases and UPNs after normalisation (see
     /// [`address_key`](super::address_key)). When the address itself is unknown, a plus
     /// address `user+x@d` resolves as `user@d`. Nothing else is tried: no dot stripping and no
-    /// prefix matching.
+    /// prefix matching. When a soft-deleted user shares the address with live objects, only the
+    /// live ones are candidates, because a deleted account's address may have been reassigned.
     pub fn resolve_address(&self, address: &str, purpose: Purpose) -> Resolution {
         let key = match address_key(address) {
             Ok(key) => key,
             Err(error) => return Resolution::Invalid(error),
         };
         if let Some(candidates) = self.by_address.get(&key) {
-            return choose(candidates, purpose, false);
+            return choose(&self.live_first(candidates), purpose, false);
         }
         let base = plus_base(&key);
         match base.as_ref().and_then(|base| self.by_address.get(base)) {
-            Some(candidates) => choose(candidates, purpose, true),
+            Some(candidates) => choose(&self.live_first(candidates), purpose, true),
             None => Resolution::NotFound,
         }
+    }
+
+    /// Drops soft-deleted users from several candidates, unless all of them are deleted.
+    fn live_first(&self, candidates: &[(ObjectRef, AddressKind)]) -> Vec<(ObjectRef, AddressKind)> {
+        let is_live = |object: &ObjectRef| match object {
+            ObjectRef::User(i) => self.users.get(*i).is_some_and(|u| !u.deleted),
+            ObjectRef::Group(_) => true,
+        };
+        let live: Vec<_> = candidates.iter().filter(|(o, _)| is_live(o)).copied().collect();
+        if live.is_empty() { candidates.to_vec() } else { live }
     }
 
     /// Returns the taggable users (mailbox, not deleted) that a group contains directly or

@@ -177,6 +177,19 @@ fn shared_address_typed_vs_mail_data() {
 }
 
 #[test]
+fn reassigned_address_prefers_live_user() {
+    let json = r#"[{"id":"old","userPrincipalName":"old@contoso.test","mail":"sales@contoso.test",
+        "deletedDateTime":"2026-01-02T03:04:05Z"},
+      {"id":"new","userPrincipalName":"new@contoso.test","mail":"sales@contoso.test"}]"#;
+    let (directory, _) = parse(json.as_bytes(), Path::new("users.json")).expect("loads");
+    assert_eq!(
+        resolved_id(&directory, "sales@contoso.test", Purpose::Typed).as_deref(),
+        Some("new")
+    );
+    assert_eq!(resolved_id(&directory, "old@contoso.test", Purpose::Typed).as_deref(), Some("old"));
+}
+
+#[test]
 fn graph_guest_has_no_mailbox_and_notice_once() {
     let json = r#"[{"id":"g1","userPrincipalName":"ext.user_partner.test#EXT#@contoso.onmicrosoft.test",
         "mail":"ext.user@partner.test","userType":"Guest"},
