@@ -15,6 +15,32 @@
 //!
 //! Re-importing the directory replaces the snapshot only. Tag members are kept by object id,
 //! so a deleted user shows as orphaned and counts again when restored with the same id.
+//!
+//! ```no_run
+//! use tagq::catalog::CatalogError;
+//! use tagq::store::{Store, StoreError};
+//! use tagq::time::Timestamp;
+//!
+//! #[derive(Debug)]
+//! enum Error {
+//!     Store(StoreError),
+//!     Catalog(CatalogError),
+//! }
+//! impl From<StoreError> for Error {
+//!     fn from(e: StoreError) -> Error { Error::Store(e) }
+//! }
+//! impl From<CatalogError> for Error {
+//!     fn from(e: CatalogError) -> Error { Error::Catalog(e) }
+//! }
+//!
+//! let store = Store::open(&tagq::store::default_dir())?;
+//! let now = Timestamp::from_jiff(jiff::Timestamp::now());
+//! let report = store.update_catalog(|catalog, directory| -> Result<_, Error> {
+//!     Ok(catalog.import_members("Finance", b"user1@contoso.test\n", directory, false, now)?)
+//! });
+//! # let _ = report;
+//! # Ok::<(), StoreError>(())
+//! ```
 
 mod atomic;
 pub mod envelope;
