@@ -59,10 +59,18 @@ fn domain_key(domain: &str) -> Result<String, AddressError> {
     if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
         return Err(AddressError::Syntax);
     }
-    if domain.is_ascii() {
-        return Ok(domain.to_ascii_lowercase());
+    let ascii = if domain.is_ascii() {
+        domain.to_ascii_lowercase()
+    } else {
+        idna::domain_to_ascii(domain).map_err(|_| AddressError::Syntax)?
+    };
+    // UTS 46 mapping can turn a character into a space or other punctuation (U+00B4 becomes
+    // a space and a combining accent), so the result is checked rather than trusted.
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_');
+    if ascii.is_empty() || !ascii.chars().all(valid) {
+        return Err(AddressError::Syntax);
     }
-    idna::domain_to_ascii(domain).map_err(|_| AddressError::Syntax)
+    Ok(ascii)
 }
 
 /// Returns the key of the plus address's base (`user+x@d` gives `user@d`), or `None` when the
@@ -117,6 +125,12 @@ mod tests {
     }
 
     #[test]
+    fn key_rejects_domain_that_maps_to_space() {
+        assert_eq!(address_key("user@0\u{B4}"), Err(AddressError::Syntax));
+        assert_eq!(address_key("user@contoso!.test"), Err(AddressError::Syntax));
+    }
+
+    #[test]
     fn key_keeps_guest_upn_hash() {
         let upn = "ext.user_partner.test#EXT#@contoso.onmicrosoft.test";
         assert_eq!(
@@ -136,6 +150,18 @@ mod tests {
         #[test]
         fn key_is_idempotent(text in "\\PC{0,40}") {
             if let Ok(key) = address_key(&text) {
+                proptest::prop_assert_eq!(address_key(&key), Ok(key.clone()));
+            }
+        }
+
+        #[test]
+        fn key_ignores_ascii_case_of_addresses(
+            local in "[a-zA-Z0-9._+'-]{1,12}",
+            domain in "[a-zA-Z0-9\u{E0}-\u{FF}-]{1,10}\\.[a-z]{2,4}",
+        ) {
+            let address = format!("{local}@{domain}");
+            if let Ok(key) = address_key(&address) {
+                proptest::prop_assert_eq!(address_key(&address.to_ascii_uppercase()), Ok(key.clone()));
                 proptest::prop_assert_eq!(address_key(&key), Ok(key.clone()));
             }
         }

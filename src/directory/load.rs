@@ -409,6 +409,10 @@ impl Loader {
                     if address.is_empty() {
                         return Err(self.invalid(location, format!("user {id} has no address")));
                     }
+                    if !cell(6).is_empty() {
+                        let message = format!("user {id}: members apply to groups only; ignored");
+                        self.warn(location.clone(), message);
+                    }
                     let has_mailbox = parse_bool(&cell(5))
                         .ok_or_else(|| {
                             self.invalid(location.clone(), "mailbox is neither true nor false")
@@ -430,6 +434,11 @@ impl Loader {
                     });
                 }
                 "group" => {
+                    if !aliases.is_empty() || !cell(5).is_empty() {
+                        let message =
+                            format!("group {id}: aliases and mailbox apply to users only; ignored");
+                        self.warn(location.clone(), message);
+                    }
                     let address = if address.is_empty() { None } else { Some(address) };
                     groups.push(Group {
                         object_id: id,

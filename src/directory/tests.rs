@@ -303,6 +303,20 @@ fn unknown_group_member_id_kept_with_warning() {
 }
 
 #[test]
+fn misplaced_columns_warned() {
+    let text = "id,kind,address,display_name,aliases,mailbox,members\nu1,user,a@contoso.test,A,,,g1\ng1,group,,G,x@contoso.test,,u1\n";
+    let (_, report) = parse(text.as_bytes(), Path::new("dir.csv")).expect("loads");
+    let messages: Vec<&str> = report.notices.iter().map(|n| n.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "user u1: members apply to groups only; ignored",
+            "group g1: aliases and mailbox apply to users only; ignored",
+        ]
+    );
+}
+
+#[test]
 fn duplicate_object_id_rejected() {
     let text = "id,kind,address,display_name,aliases,mailbox,members\nu1,user,a@contoso.test,A,,,\nu1,user,b@contoso.test,B,,,\n";
     let error = parse(text.as_bytes(), Path::new("dir.csv")).expect_err("duplicate");
