@@ -15,7 +15,9 @@
 //! - [`store`]: the on-disk store with atomic commits.
 
 pub mod catalog;
+pub mod directory;
 pub mod filter;
 pub mod records;
+pub mod store;
 pub mod text;
 pub mod time;
