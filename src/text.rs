@@ -6,7 +6,8 @@ use unicode_normalization::UnicodeNormalization;
 /// one space, full Unicode case folding (so `ß` equals `ss`), then NFC again.
 pub fn fold_name(name: &str) -> String {
     let nfc: String = name.nfc().collect();
-    let collapsed = nfc.split(char::is_whitespace).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    let collapsed =
+        nfc.split(char::is_whitespace).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
     caseless::default_case_fold_str(&collapsed).nfc().collect()
 }
 

@@ -55,7 +55,9 @@ impl FromStr for RecordKind {
             "alert" | "alerts" => Ok(RecordKind::Alert),
             "email" | "emails" => Ok(RecordKind::Email),
             "campaign" | "campaigns" => Ok(RecordKind::Campaign),
-            other => Err(format!("unknown record kind '{other}'; expected alert, email or campaign")),
+            other => {
+                Err(format!("unknown record kind '{other}'; expected alert, email or campaign"))
+            }
         }
     }
 }

@@ -1,0 +1,246 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::records::RecordKind;
+
+/// Find the alerts, emails and campaigns that involve tagged users.
+///
+/// Queries use a Kibana-style filter syntax with tag predicates, for example
+/// `recipient.tag:"Priority account" and DeliveryAction:Delivered`.
+#[derive(Debug, Parser)]
+#[command(name = "tagq", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Store directory holding the directory snapshot and the tags [default: per-user data folder]
+    #[arg(long, global = true, env = "TAGQ_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// Print no summaries or notices on stderr (errors are still printed)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The command groups.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Stream records from export files and print those matching a query
+    Filter(FilterArgs),
+    /// Show how a query is parsed: its canonical form and its tree
+    Explain(ExplainArgs),
+    /// Load or show the directory of users and groups
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+    /// Create tags, list them and manage their members
+    #[command(subcommand)]
+    Tag(TagCommand),
+}
+
+/// Input format names for `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Delimited text with a header row
+    Csv,
+    /// A JSON array, or a JSON document wrapping records
+    Json,
+    /// One JSON object per line
+    Ndjson,
+}
+
+/// Output format names for `--output`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    /// Aligned text columns for reading
+    Table,
+    /// Comma-separated values with a header
+    Csv,
+    /// One JSON array
+    Json,
+    /// One JSON object per line
+    Ndjson,
+}
+
+/// Text encodings for `--encoding`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EncodingArg {
+    /// UTF-8, with or without a byte-order mark
+    #[value(name = "utf-8")]
+    Utf8,
+    /// UTF-16 little-endian
+    #[value(name = "utf-16le")]
+    Utf16Le,
+    /// UTF-16 big-endian
+    #[value(name = "utf-16be")]
+    Utf16Be,
+}
+
+/// Options of the filter language shared by `filter` and `explain`.
+#[derive(Debug, Args)]
+pub struct QueryOptions {
+    /// Time zone for dates without an offset and for day rounding: an IANA name or `+02:00`
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+
+    /// Maximum nesting of groups, scopes and `not`
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_depth: usize,
+
+    /// Maximum number of conditions in a query
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_conditions: usize,
+
+    /// Maximum query size in UTF-8 bytes
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    pub max_query_bytes: usize,
+
+    /// Reject values that start with a wildcard, which must scan every value
+    #[arg(long)]
+    pub no_leading_wildcards: bool,
+}
+
+/// Arguments of `tagq filter`.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// The query, in the Kibana-style filter syntax; an empty query matches every record
+    pub query: String,
+
+    /// Export files to read; `-` or none reads standard input
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Test only records of this kind (alert, email, campaign) [default: every kind found]
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<RecordKind>,
+
+    /// Input format [default: detected from the content]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// CSV field delimiter, one ASCII character [default: sniffed from the header]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
+
+    /// Input text encoding [default: UTF-8, or UTF-16 when the file starts with its byte-order mark]
+    #[arg(long, value_enum)]
+    pub encoding: Option<EncodingArg>,
+
+    /// Output format [default: the input's format]
+    #[arg(long, short, value_enum)]
+    pub output: Option<OutputArg>,
+
+    /// Print only the number of matching records
+    #[arg(long, short)]
+    pub count: bool,
+
+    /// Add the tags of each involved user to every output record
+    #[arg(long)]
+    pub with_tags: bool,
+
+    /// Query language options.
+    #[command(flatten)]
+    pub query_options: QueryOptions,
+}
+
+/// Arguments of `tagq explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The query to explain
+    pub query: String,
+
+    /// Resolve the query against this record kind's fields and show the resolved tree
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<RecordKind>,
+
+    /// Print the result, or the error, as JSON
+    #[arg(long)]
+    pub json: bool,
+
+    /// Query language options.
+    #[command(flatten)]
+    pub query_options: QueryOptions,
+}
+
+/// `tagq directory …`
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Replace the directory snapshot with the users and groups of an export
+    Import {
+        /// Entra ID export (Log Analytics CSV or Graph JSON) or tagq's simple CSV
+        file: PathBuf,
+    },
+    /// Show the users and groups of the current snapshot
+    Show {
+        /// Output format
+        #[arg(long, short, value_enum, default_value = "table")]
+        output: ListOutput,
+    },
+}
+
+/// Output formats of listings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListOutput {
+    /// Aligned text columns
+    Table,
+    /// Comma-separated values with a header
+    Csv,
+    /// One JSON array
+    Json,
+}
+
+/// `tagq tag …`
+#[derive(Debug, Subcommand)]
+pub enum TagCommand {
+    /// Create a custom tag
+    Create {
+        /// The tag's name, unique ignoring case, accents' encoding and surrounding blanks
+        name: String,
+        /// A description shown in listings
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        description: String,
+    },
+    /// List the tags with their members' counts
+    List {
+        /// Output format
+        #[arg(long, short, value_enum, default_value = "table")]
+        output: ListOutput,
+    },
+    /// Show one tag: its details, members and the filter that selects its records
+    Show {
+        /// The tag's name
+        name: String,
+        /// Output format
+        #[arg(long, short, value_enum, default_value = "table")]
+        output: ListOutput,
+    },
+    /// Add users or groups to a tag, by address
+    Add {
+        /// The tag's name
+        name: String,
+        /// Addresses of mailbox users or groups
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Remove users or groups from a tag, by address
+    Remove {
+        /// The tag's name
+        name: String,
+        /// Addresses of members
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Add the users and groups listed in a file, one address per line
+    Import {
+        /// The tag's name
+        name: String,
+        /// The member file (UTF-8, one address per line; blank lines are ignored)
+        file: PathBuf,
+        /// Apply the valid lines even when some lines are invalid (the exit status is still 2)
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+}

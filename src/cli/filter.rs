@@ -1,0 +1,242 @@
+//! `tagq filter` and `tagq explain`.
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::catalog::TagLookup;
+use crate::eval::stream::{self, FilterJob, StreamError, Summary};
+use crate::filter::{self, Diagnostic, FilterError, ParseOptions, ResolveOptions};
+use crate::records::map;
+use crate::records::read::{Encoding, InputFormat, ReadOptions};
+use crate::records::write::{OutputFormat, RecordWriter, UserTags};
+use crate::records::Record;
+
+use super::args::{EncodingArg, ExplainArgs, FilterArgs, FormatArg, OutputArg, QueryOptions};
+use super::{EXIT_ERROR, EXIT_NO_MATCH, EXIT_OK, Failure, Outcome};
+
+/// Runs `tagq filter`.
+pub fn run(args: &FilterArgs, store: &Path, quiet: bool) -> Outcome {
+    let job = filter_job(args)?;
+    let (directory, catalog) = super::tag::load_store(store)?;
+    let lookup = crate::catalog::Membership::new(&directory, &catalog);
+    let inputs: Vec<PathBuf> =
+        if args.files.is_empty() { vec![PathBuf::from("-")] } else { args.files.clone() };
+
+    let stdout = io::stdout().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout);
+    let result = if args.count {
+        stream::run(&inputs, &job, &lookup, &mut |_: &Record| Ok::<(), io::Error>(()))
+    } else {
+        let mut writer = RecordWriter::new(&mut out, args.output.map(output_format), args.with_tags);
+        let result = stream::run(&inputs, &job, &lookup, &mut |record: &Record| {
+            let tags = if args.with_tags { user_tags(&lookup, record) } else { Vec::new() };
+            writer.write(record, &tags)
+        });
+        if let Ok(Ok(_)) = &result {
+            writer.finish()?;
+        }
+        result
+    };
+    let summary = match result {
+        Ok(Ok(summary)) => summary,
+        Ok(Err(io_error)) => return Err(io_error.into()),
+        Err(error) => return Err(stream_failure(&job.query, error)),
+    };
+    if args.count {
+        writeln!(out, "{}", summary.matched)?;
+    }
+    out.flush()?;
+    report(&summary, &job.query, quiet);
+    Ok(exit_status(&summary))
+}
+
+fn exit_status(summary: &Summary) -> i32 {
+    if !summary.errors.is_empty() {
+        EXIT_ERROR
+    } else if summary.matched > 0 {
+        EXIT_OK
+    } else {
+        EXIT_NO_MATCH
+    }
+}
+
+/// Lists the tags of each user of the record that carries any.
+fn user_tags(lookup: &dyn TagLookup, record: &Record) -> Vec<UserTags> {
+    let mut result = Vec::new();
+    for reference in &record.users {
+        let Some(user) = lookup.resolve(reference) else { continue };
+        let tags = lookup.tags_of(user);
+        if tags.is_empty() {
+            continue;
+        }
+        let address = reference.address.clone().or_else(|| reference.object_id.clone()).unwrap_or_default();
+        let tags = tags.iter().map(|t| lookup.tag_name(*t).to_string()).collect();
+        result.push(UserTags { role: reference.role(), address, tags });
+    }
+    result
+}
+
+/// Prints the summary, warnings and input errors on stderr.
+fn report(summary: &Summary, query: &str, quiet: bool) {
+    let mut err = io::stderr().lock();
+    for warning in &summary.query_warnings {
+        let _ = write!(err, "tagq: warning: {}", warning.render(query));
+    }
+    for error in &summary.errors {
+        let _ = writeln!(err, "tagq: {error}");
+    }
+    for warning in &summary.warnings {
+        let _ = writeln!(err, "tagq: warning: {warning}");
+    }
+    for (table, count) in &summary.skipped_tables {
+        let _ = writeln!(err, "tagq: {count} row(s) of table {table} are neither alerts, emails nor campaigns and were not tested");
+    }
+    for (kind, count) in &summary.other_kind {
+        let _ = writeln!(err, "tagq: {count} {kind} record(s) were not tested because of --kind");
+    }
+    if !quiet {
+        let _ = writeln!(err, "tagq: {} record(s) read, {} matched", summary.records, summary.matched);
+    }
+}
+
+fn stream_failure(query: &str, error: StreamError) -> Failure {
+    match error {
+        StreamError::Query(e) => Failure::Message(render_query_error(query, &e)),
+        StreamError::Resolve { file, kind, error } => Failure::Message(format!(
+            "query does not fit the {kind} records of {file}\n{}",
+            error.diagnostic.render(query)
+        )),
+        other => Failure::Message(other.to_string()),
+    }
+}
+
+fn render_query_error(query: &str, error: &FilterError) -> String {
+    format!("invalid query\n{}", error.diagnostic.render(query))
+}
+
+fn filter_job(args: &FilterArgs) -> Result<FilterJob, Failure> {
+    let delimiter = match args.delimiter {
+        None => None,
+        Some(c) if c.is_ascii() => Some(c as u8),
+        Some(c) => {
+            return Err(Failure::Message(format!(
+                "invalid --delimiter '{c}': the delimiter must be one ASCII character"
+            )));
+        }
+    };
+    let read = ReadOptions {
+        format: args.format.map(input_format),
+        delimiter,
+        encoding: args.encoding.map(encoding),
+        ..ReadOptions::default()
+    };
+    Ok(FilterJob {
+        query: args.query.clone(),
+        parse: parse_options(&args.query_options),
+        resolve: resolve_options(&args.query_options)?,
+        read,
+        kind: args.kind,
+    })
+}
+
+fn parse_options(options: &QueryOptions) -> ParseOptions {
+    ParseOptions {
+        max_depth: options.max_depth,
+        max_conditions: options.max_conditions,
+        max_query_bytes: options.max_query_bytes,
+        leading_wildcards: !options.no_leading_wildcards,
+    }
+}
+
+fn resolve_options(options: &QueryOptions) -> Result<ResolveOptions, Failure> {
+    let tz = parse_time_zone(&options.tz)?;
+    Ok(ResolveOptions { tz, ..ResolveOptions::default() })
+}
+
+/// Parses `--tz`: `UTC`, a fixed offset such as `+02:00`, or an IANA zone name.
+fn parse_time_zone(text: &str) -> Result<jiff::tz::TimeZone, Failure> {
+    if text.eq_ignore_ascii_case("utc") || text == "Z" {
+        return Ok(jiff::tz::TimeZone::UTC);
+    }
+    if let Ok(offset) = text.parse::<jiff::tz::Offset>() {
+        return Ok(jiff::tz::TimeZone::fixed(offset));
+    }
+    jiff::tz::TimeZone::get(text).map_err(|e| {
+        Failure::Message(format!(
+            "invalid --tz '{text}': {e}; give an IANA zone such as Europe/Berlin or an offset such as +02:00"
+        ))
+    })
+}
+
+fn input_format(format: FormatArg) -> InputFormat {
+    match format {
+        FormatArg::Csv => InputFormat::Csv,
+        FormatArg::Json => InputFormat::Json,
+        FormatArg::Ndjson => InputFormat::Ndjson,
+    }
+}
+
+fn output_format(output: OutputArg) -> OutputFormat {
+    match output {
+        OutputArg::Table => OutputFormat::Table,
+        OutputArg::Csv => OutputFormat::Csv,
+        OutputArg::Json => OutputFormat::Json,
+        OutputArg::Ndjson => OutputFormat::Ndjson,
+    }
+}
+
+fn encoding(encoding: EncodingArg) -> Encoding {
+    match encoding {
+        EncodingArg::Utf8 => Encoding::Utf8,
+        EncodingArg::Utf16Le => Encoding::Utf16Le,
+        EncodingArg::Utf16Be => Encoding::Utf16Be,
+    }
+}
+
+/// Runs `tagq explain`: the canonical form, the syntax tree and, with `--kind`, the resolved
+/// query.
+pub fn explain(args: &ExplainArgs) -> Outcome {
+    let parse = parse_options(&args.query_options);
+    let resolve = resolve_options(&args.query_options)?;
+    let mut out = io::stdout().lock();
+    let parsed = match filter::parse(&args.query, &parse) {
+        Ok(parsed) => parsed,
+        Err(error) => return explain_error(args, &error.diagnostic, &mut out),
+    };
+    let canonical = filter::print(&parsed.root);
+    let resolved = match args.kind {
+        None => None,
+        Some(kind) => match filter::resolve(&parsed.root, &map::model_schema(kind), &resolve) {
+            Ok(query) => Some(query),
+            Err(error) => return explain_error(args, &error.diagnostic, &mut out),
+        },
+    };
+    if args.json {
+        let value = serde_json::json!({
+            "canonical": canonical,
+            "tree": format!("{:#?}", parsed.root),
+            "resolved": resolved.as_ref().map(|q| format!("{q:#?}")),
+            "warnings": parsed.warnings.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{value:#}")?;
+    } else {
+        writeln!(out, "canonical: {canonical}")?;
+        writeln!(out, "tree:\n{:#?}", parsed.root)?;
+        if let Some(query) = &resolved {
+            writeln!(out, "resolved:\n{query:#?}")?;
+        }
+        let mut err = io::stderr().lock();
+        for warning in &parsed.warnings {
+            write!(err, "tagq: warning: {}", warning.render(&args.query))?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+fn explain_error(args: &ExplainArgs, diagnostic: &Diagnostic, out: &mut dyn Write) -> Outcome {
+    if args.json {
+        writeln!(out, "{:#}", serde_json::json!({ "error": diagnostic.to_json() }))?;
+        return Ok(EXIT_ERROR);
+    }
+    Err(Failure::Message(format!("invalid query\n{}", diagnostic.render(&args.query))))
+}

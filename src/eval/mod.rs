@@ -1,0 +1,10 @@
+//! Record-at-a-time evaluation of resolved queries (the streaming mode).
+//!
+//! [`Matcher`] compiles a [`Query`] once against a [`TagLookup`] (expanding tag names and
+//! patterns into tag ids) and then tests records. [`stream`] runs the whole filter job over
+//! input files: read, map, evaluate in parallel, and hand matches to the caller in input order.
+
+mod matcher;
+pub mod stream;
+
+pub use matcher::{InvolvedUser, Matcher};

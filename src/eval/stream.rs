@@ -1,0 +1,218 @@
+//! The streaming filter job: read inputs in batches, map and evaluate records in parallel,
+//! and hand the matches to the caller in input order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::catalog::TagLookup;
+use crate::eval::Matcher;
+use crate::filter::{self, FilterError, ParseOptions, ResolveOptions};
+use crate::filter::ast::Node;
+use crate::records::map::{self, MapContext, MapError, Mapped};
+use crate::records::read::{self, ReadError, ReadOptions};
+use crate::records::{Record, RecordKind};
+
+/// What to filter and how.
+#[derive(Clone, Debug, Default)]
+pub struct FilterJob {
+    /// The query text.
+    pub query: String,
+    /// Parser limits.
+    pub parse: ParseOptions,
+    /// Time zone and the instant that `now` means.
+    pub resolve: ResolveOptions,
+    /// Input format, delimiter and encoding overrides.
+    pub read: ReadOptions,
+    /// Only records of this kind are tested; `None` tests every kind found.
+    pub kind: Option<RecordKind>,
+}
+
+/// An error that stops the job.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The query does not parse.
+    #[error("invalid query: {0}")]
+    Query(#[source] FilterError),
+    /// The query does not fit the records of one kind in one input.
+    #[error("invalid query for {kind} records in {file}: {error}")]
+    Resolve {
+        /// The input whose records the query was resolved for.
+        file: String,
+        /// The record kind.
+        kind: RecordKind,
+        /// The resolution error.
+        #[source]
+        error: FilterError,
+    },
+}
+
+/// A problem with one input or one record; the job goes on with the next input or record.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// An input could not be opened or read further.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// A record could not be mapped to the model.
+    #[error(transparent)]
+    Map(#[from] MapError),
+}
+
+/// Counts and problems of a finished job.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Records read and mapped, of every kind.
+    pub records: u64,
+    /// Records that matched.
+    pub matched: u64,
+    /// Records of another kind than the one requested, not tested.
+    pub other_kind: BTreeMap<RecordKind, u64>,
+    /// Rows of tables that hold neither alerts, emails nor campaigns, by table name.
+    pub skipped_tables: BTreeMap<String, u64>,
+    /// Inputs or records that could not be read; the job reports them and exits with an error.
+    pub errors: Vec<InputError>,
+    /// Warnings about inputs, such as a row count equal to a portal export cap.
+    pub warnings: Vec<String>,
+    /// Parser warnings about the query (W codes).
+    pub query_warnings: Vec<filter::Diagnostic>,
+}
+
+/// Parses the query once, so that syntax errors are found before any input is opened.
+pub fn parse_query(job: &FilterJob) -> Result<(Node, Vec<filter::Diagnostic>), StreamError> {
+    let parsed = filter::parse(&job.query, &job.parse).map_err(StreamError::Query)?;
+    Ok((parsed.root, parsed.warnings))
+}
+
+/// Runs the filter over `inputs` (`-` is standard input) and calls `on_match` for every match,
+/// in input order. A failing `on_match` (a closed pipe) stops the job with that error.
+///
+/// # Errors
+///
+/// Returns [`StreamError`] for a query that does not parse or does not fit the records. Problems
+/// with single inputs or records are collected in [`Summary::errors`] instead.
+pub fn run<E>(
+    inputs: &[PathBuf],
+    job: &FilterJob,
+    lookup: &dyn TagLookup,
+    on_match: &mut dyn FnMut(&Record) -> Result<(), E>,
+) -> Result<Result<Summary, E>, StreamError> {
+    let (root, query_warnings) = parse_query(job)?;
+    let mut summary = Summary { query_warnings, ..Summary::default() };
+    for input in inputs {
+        let mut file = FileRun { job, root: &root, lookup, matchers: HashMap::new() };
+        match file.run(input, &mut summary, on_match)? {
+            Ok(()) => {}
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(summary))
+}
+
+/// The state of the job over one input: one compiled matcher per record kind met.
+struct FileRun<'a> {
+    job: &'a FilterJob,
+    root: &'a Node,
+    lookup: &'a dyn TagLookup,
+    matchers: HashMap<RecordKind, Matcher<'a>>,
+}
+
+impl<'a> FileRun<'a> {
+    fn run<E>(
+        &mut self,
+        input: &Path,
+        summary: &mut Summary,
+        on_match: &mut dyn FnMut(&Record) -> Result<(), E>,
+    ) -> Result<Result<(), E>, StreamError> {
+        let reader = match read::open(input, &self.job.read) {
+            Ok(reader) => reader,
+            Err(e) => {
+                summary.errors.push(e.into());
+                return Ok(Ok(()));
+            }
+        };
+        let context = MapContext {
+            file: Arc::from(reader.name()),
+            format: reader.format(),
+            kind: self.job.kind,
+        };
+        let mut reader = reader;
+        for batch in reader.by_ref() {
+            let batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => {
+                    summary.errors.push(e.into());
+                    break;
+                }
+            };
+            let mapped: Vec<Result<Mapped, MapError>> =
+                batch.par_iter().map(|item| map::map_item(item, &context)).collect();
+            self.prepare_matchers(&mapped, &context)?;
+            let verdicts: Vec<bool> = mapped.par_iter().map(|m| self.verdict(m)).collect();
+            for (item, matched) in mapped.into_iter().zip(verdicts) {
+                if let Err(e) = self.account(item, matched, summary, on_match) {
+                    return Ok(Err(e));
+                }
+            }
+        }
+        summary.warnings.extend(reader.warnings().iter().cloned());
+        Ok(Ok(()))
+    }
+
+    /// Resolves the query for each record kind that first appears in this batch, using the
+    /// columns of its first record.
+    fn prepare_matchers(&mut self, mapped: &[Result<Mapped, MapError>], context: &MapContext) -> Result<(), StreamError> {
+        for item in mapped {
+            let Ok(Mapped::Record(record)) = item else { continue };
+            if self.matchers.contains_key(&record.kind) || !self.wanted(record.kind) {
+                continue;
+            }
+            let columns: Vec<String> = record.extra.iter().map(|(name, _)| name.clone()).collect();
+            let schema = map::schema_for(record.kind, &columns);
+            let query = filter::resolve(self.root, &schema, &self.job.resolve).map_err(|error| {
+                StreamError::Resolve { file: context.file.to_string(), kind: record.kind, error }
+            })?;
+            self.matchers.insert(record.kind, Matcher::new(&query, self.lookup));
+        }
+        Ok(())
+    }
+
+    fn wanted(&self, kind: RecordKind) -> bool {
+        self.job.kind.is_none_or(|k| k == kind)
+    }
+
+    fn verdict(&self, mapped: &Result<Mapped, MapError>) -> bool {
+        match mapped {
+            Ok(Mapped::Record(record)) => {
+                self.matchers.get(&record.kind).is_some_and(|m| m.matches(record))
+            }
+            _ => false,
+        }
+    }
+
+    fn account<E>(
+        &self,
+        item: Result<Mapped, MapError>,
+        matched: bool,
+        summary: &mut Summary,
+        on_match: &mut dyn FnMut(&Record) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match item {
+            Ok(Mapped::Record(record)) => {
+                summary.records += 1;
+                if !self.wanted(record.kind) {
+                    *summary.other_kind.entry(record.kind).or_default() += 1;
+                } else if matched {
+                    summary.matched += 1;
+                    on_match(&record)?;
+                }
+            }
+            Ok(Mapped::Skipped { table }) => *summary.skipped_tables.entry(table).or_default() += 1,
+            Err(e) => summary.errors.push(e.into()),
+        }
+        Ok(())
+    }
+}
