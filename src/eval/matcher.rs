@@ -68,7 +68,9 @@ fn compile(query: &Query, lookup: &dyn TagLookup) -> Node {
     match query {
         Query::All => Node::All,
         Query::Field { field, pred } => Node::Field { field: field.clone(), pred: pred.clone() },
-        Query::User { role, field, pred } => Node::User { role: *role, field: *field, pred: pred.clone() },
+        Query::User { role, field, pred } => {
+            Node::User { role: *role, field: *field, pred: pred.clone() }
+        }
         Query::Tag { role, tag } => {
             let tags = match tag {
                 TagMatch::Any => TagSet::Any,
@@ -102,10 +104,12 @@ impl<'a, 'r> Context<'a, 'r> {
                 self.selected(*role).any(|u| user_matches(self.lookup, u, *field, pred))
             }
             Node::Tag { role, tags } => self.selected(*role).any(|u| self.carries(u, tags)),
-            Node::Scope { role, inner } => self.users.iter().filter(|u| u.reference.role() == *role).any(|u| {
-                let scoped = Context { this: Some(*u), ..*self };
-                scoped.eval(inner)
-            }),
+            Node::Scope { role, inner } => {
+                self.users.iter().filter(|u| u.reference.role() == *role).any(|u| {
+                    let scoped = Context { this: Some(*u), ..*self };
+                    scoped.eval(inner)
+                })
+            }
             Node::And(children) => children.iter().all(|c| self.eval(c)),
             Node::Or(children) => children.iter().any(|c| self.eval(c)),
             Node::Not(child) => !self.eval(child),
@@ -157,7 +161,12 @@ fn has_value(value: &Value) -> bool {
     }
 }
 
-fn user_matches(lookup: &dyn TagLookup, user: InvolvedUser<'_>, field: UserField, pred: &Pred) -> bool {
+fn user_matches(
+    lookup: &dyn TagLookup,
+    user: InvolvedUser<'_>,
+    field: UserField,
+    pred: &Pred,
+) -> bool {
     let values = user_values(lookup, user, field);
     if *pred == Pred::Exists {
         return !values.is_empty();
@@ -167,7 +176,11 @@ fn user_matches(lookup: &dyn TagLookup, user: InvolvedUser<'_>, field: UserField
 }
 
 /// Collects the values of a user attribute: from the export's reference and from the directory.
-fn user_values<'r>(lookup: &'r dyn TagLookup, user: InvolvedUser<'r>, field: UserField) -> Vec<&'r str> {
+fn user_values<'r>(
+    lookup: &'r dyn TagLookup,
+    user: InvolvedUser<'r>,
+    field: UserField,
+) -> Vec<&'r str> {
     let reference = user.reference;
     let mut values: Vec<&str> = match field {
         UserField::Address => reference.address.as_deref().into_iter().collect(),
@@ -231,7 +244,8 @@ fn text_matches(value: &str, ty: FieldType, pred: &Pred) -> bool {
         }
         Pred::Phrase(wanted) => {
             let words = text::words(value);
-            !wanted.is_empty() && words.windows(wanted.len()).any(|window| window == wanted.as_slice())
+            !wanted.is_empty()
+                && words.windows(wanted.len()).any(|window| window == wanted.as_slice())
         }
         Pred::Number(..) | Pred::Bool(_) | Pred::Time { .. } | Pred::Never => false,
     }

@@ -9,8 +9,8 @@ use rayon::prelude::*;
 
 use crate::catalog::TagLookup;
 use crate::eval::Matcher;
-use crate::filter::{self, FilterError, ParseOptions, ResolveOptions};
 use crate::filter::ast::Node;
+use crate::filter::{self, FilterError, ParseOptions, ResolveOptions};
 use crate::records::map::{self, MapContext, MapError, Mapped};
 use crate::records::read::{self, ReadError, ReadOptions};
 use crate::records::{Record, RecordKind};
@@ -36,7 +36,7 @@ pub struct FilterJob {
 pub enum StreamError {
     /// The query does not parse.
     #[error("invalid query: {0}")]
-    Query(#[source] FilterError),
+    Query(#[source] Box<FilterError>),
     /// The query does not fit the records of one kind in one input.
     #[error("invalid query for {kind} records in {file}: {error}")]
     Resolve {
@@ -46,7 +46,7 @@ pub enum StreamError {
         kind: RecordKind,
         /// The resolution error.
         #[source]
-        error: FilterError,
+        error: Box<FilterError>,
     },
 }
 
@@ -83,7 +83,8 @@ pub struct Summary {
 
 /// Parses the query once, so that syntax errors are found before any input is opened.
 pub fn parse_query(job: &FilterJob) -> Result<(Node, Vec<filter::Diagnostic>), StreamError> {
-    let parsed = filter::parse(&job.query, &job.parse).map_err(StreamError::Query)?;
+    let parsed =
+        filter::parse(&job.query, &job.parse).map_err(|e| StreamError::Query(Box::new(e)))?;
     Ok((parsed.root, parsed.warnings))
 }
 
@@ -158,13 +159,17 @@ impl<'a> FileRun<'a> {
                 }
             }
         }
-        summary.warnings.extend(reader.warnings().iter().cloned());
+        summary.warnings.extend(reader.warnings().iter().map(ToString::to_string));
         Ok(Ok(()))
     }
 
     /// Resolves the query for each record kind that first appears in this batch, using the
     /// columns of its first record.
-    fn prepare_matchers(&mut self, mapped: &[Result<Mapped, MapError>], context: &MapContext) -> Result<(), StreamError> {
+    fn prepare_matchers(
+        &mut self,
+        mapped: &[Result<Mapped, MapError>],
+        context: &MapContext,
+    ) -> Result<(), StreamError> {
         for item in mapped {
             let Ok(Mapped::Record(record)) = item else { continue };
             if self.matchers.contains_key(&record.kind) || !self.wanted(record.kind) {
@@ -172,9 +177,14 @@ impl<'a> FileRun<'a> {
             }
             let columns: Vec<String> = record.extra.iter().map(|(name, _)| name.clone()).collect();
             let schema = map::schema_for(record.kind, &columns);
-            let query = filter::resolve(self.root, &schema, &self.job.resolve).map_err(|error| {
-                StreamError::Resolve { file: context.file.to_string(), kind: record.kind, error }
-            })?;
+            let query =
+                filter::resolve(self.root, &schema, &self.job.resolve).map_err(|error| {
+                    StreamError::Resolve {
+                        file: context.file.to_string(),
+                        kind: record.kind,
+                        error: Box::new(error),
+                    }
+                })?;
             self.matchers.insert(record.kind, Matcher::new(&query, self.lookup));
         }
         Ok(())

@@ -72,7 +72,10 @@ fn email(recipients: &[&str], fields: &[(&'static str, Value)]) -> Record {
         id: "m-1".into(),
         time: None,
         fields: fields.iter().cloned().collect::<BTreeMap<_, _>>(),
-        extra: vec![("ThreatTypes".into(), Value::List(vec![Value::Str("Phish".into()), Value::Str("Spam".into())]))],
+        extra: vec![(
+            "ThreatTypes".into(),
+            Value::List(vec![Value::Str("Phish".into()), Value::Str("Spam".into())]),
+        )],
         users,
         raw: Raw::Json("{}".into()),
         format: SourceFormat::Ndjson,
@@ -112,7 +115,10 @@ fn external_sender_carries_no_tag() {
 fn scope_needs_one_user_with_both_tags() {
     let both = Query::Scope {
         role: Role::Recipient,
-        inner: Box::new(Query::And(vec![tag(RoleSel::This, "Priority account"), tag(RoleSel::This, "Finance")])),
+        inner: Box::new(Query::And(vec![
+            tag(RoleSel::This, "Priority account"),
+            tag(RoleSel::This, "Finance"),
+        ])),
     };
     assert!(matches(&both, &email(&["ada@contoso.test"], &[])));
     let spread = email(&["alan@contoso.test", "kat@contoso.test"], &[]);
@@ -123,7 +129,11 @@ fn scope_needs_one_user_with_both_tags() {
 fn scope_department_of_same_user() {
     let query = Query::Scope {
         role: Role::Recipient,
-        inner: Box::new(Query::User { role: RoleSel::This, field: UserField::Department, pred: Pred::Words(vec!["finance".into()]) }),
+        inner: Box::new(Query::User {
+            role: RoleSel::This,
+            field: UserField::Department,
+            pred: Pred::Words(vec!["finance".into()]),
+        }),
     };
     assert!(matches(&query, &email(&["ada@contoso.test"], &[])));
     assert!(!matches(&query, &email(&["alan@contoso.test"], &[])));
@@ -132,7 +142,11 @@ fn scope_department_of_same_user() {
 #[test]
 fn multi_valued_column_matches_any_element() {
     let query = Query::Field {
-        field: FieldRef { name: "threattypes".into(), source: FieldSource::Column, ty: FieldType::Keyword },
+        field: FieldRef {
+            name: "threattypes".into(),
+            source: FieldSource::Column,
+            ty: FieldType::Keyword,
+        },
         pred: Pred::Keyword("phish".into()),
     };
     assert!(matches(&query, &email(&[], &[])));
@@ -141,7 +155,10 @@ fn multi_valued_column_matches_any_element() {
 #[test]
 fn enum_ignores_case_and_separators() {
     let record = email(&[], &[("direction", Value::Str("Intra-org".into()))]);
-    let query = Query::Field { field: field("direction", FieldType::Enum), pred: Pred::Keyword("intraorg".into()) };
+    let query = Query::Field {
+        field: field("direction", FieldType::Enum),
+        pred: Pred::Keyword("intraorg".into()),
+    };
     assert!(matches(&query, &record));
 }
 
@@ -149,8 +166,14 @@ fn enum_ignores_case_and_separators() {
 fn text_words_any_order_phrase_in_order() {
     let record = email(&[], &[("subject", Value::Str("Overdue: invoice #4411".into()))]);
     let subject = field("subject", FieldType::Text);
-    let words = Query::Field { field: subject.clone(), pred: Pred::Words(vec!["invoice".into(), "overdue".into()]) };
-    let phrase = Query::Field { field: subject.clone(), pred: Pred::Phrase(vec!["invoice".into(), "overdue".into()]) };
+    let words = Query::Field {
+        field: subject.clone(),
+        pred: Pred::Words(vec!["invoice".into(), "overdue".into()]),
+    };
+    let phrase = Query::Field {
+        field: subject.clone(),
+        pred: Pred::Phrase(vec!["invoice".into(), "overdue".into()]),
+    };
     let other = Query::Field { field: subject, pred: Pred::Words(vec!["paid".into()]) };
     assert!(matches(&words, &record));
     assert!(!matches(&phrase, &record));
@@ -169,12 +192,18 @@ fn missing_field_fails_and_not_passes() {
 fn numbers_and_times_compare() {
     let at = Timestamp::from_unix_seconds(1_717_400_000);
     let record = email(&[], &[("url_count", Value::Int(5)), ("received", Value::Time(at))]);
-    let count = Query::Field { field: field("url_count", FieldType::Integer), pred: Pred::Number(Cmp::Gte, 5.0) };
+    let count = Query::Field {
+        field: field("url_count", FieldType::Integer),
+        pred: Pred::Number(Cmp::Gte, 5.0),
+    };
     let window = Query::Field {
         field: field("received", FieldType::Date),
         pred: Pred::Time { start: Some(at), end: Some(Timestamp(at.0 + 1)) },
     };
-    let before = Query::Field { field: field("received", FieldType::Date), pred: Pred::Time { start: None, end: Some(at) } };
+    let before = Query::Field {
+        field: field("received", FieldType::Date),
+        pred: Pred::Time { start: None, end: Some(at) },
+    };
     assert!(matches(&count, &record));
     assert!(matches(&window, &record));
     assert!(!matches(&before, &record));
@@ -183,15 +212,25 @@ fn numbers_and_times_compare() {
 #[test]
 fn address_and_domain_of_users() {
     let record = email(&["ada@contoso.test"], &[]);
-    let address = Query::User { role: RoleSel::Role(Role::Recipient), field: UserField::Address, pred: Pred::Keyword("ada@contoso.test".into()) };
-    let domain = Query::User { role: RoleSel::Role(Role::Sender), field: UserField::Domain, pred: Pred::Keyword("fabrikam.test".into()) };
+    let address = Query::User {
+        role: RoleSel::Role(Role::Recipient),
+        field: UserField::Address,
+        pred: Pred::Keyword("ada@contoso.test".into()),
+    };
+    let domain = Query::User {
+        role: RoleSel::Role(Role::Sender),
+        field: UserField::Domain,
+        pred: Pred::Keyword("fabrikam.test".into()),
+    };
     assert!(matches(&address, &record));
     assert!(matches(&domain, &record));
 }
 
 #[test]
 fn wildcard_tag_expands_over_names() {
-    let pattern = crate::filter::ast::Pattern { parts: vec![PatternPart::Literal("prio".into()), PatternPart::Star] };
+    let pattern = crate::filter::ast::Pattern {
+        parts: vec![PatternPart::Literal("prio".into()), PatternPart::Star],
+    };
     let query = Query::Tag { role: RoleSel::Any, tag: TagMatch::Wild(pattern) };
     assert!(matches(&query, &email(&["ada@contoso.test"], &[])));
     assert!(!matches(&query, &email(&["alan@contoso.test"], &[])));
