@@ -15,7 +15,10 @@
 //! - [`store`]: the on-disk store with atomic commits.
 
 pub mod catalog;
+#[doc(hidden)]
+pub mod cli;
 pub mod directory;
+pub mod eval;
 pub mod filter;
 pub mod records;
 pub mod store;

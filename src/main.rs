@@ -1,9 +1,5 @@
 //! The `tagq` command-line tool.
 
 fn main() {
-    std::process::exit(tagq_main());
-}
-
-fn tagq_main() -> i32 {
-    0
+    std::process::exit(tagq::cli::main());
 }

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use crate::catalog::TagLookup;
 use crate::eval::stream::{self, FilterJob, StreamError, Summary};
 use crate::filter::{self, Diagnostic, FilterError, ParseOptions, ResolveOptions};
+use crate::records::Record;
 use crate::records::map;
 use crate::records::read::{Encoding, InputFormat, ReadOptions};
 use crate::records::write::{OutputFormat, RecordWriter, UserTags};
-use crate::records::Record;
 
 use super::args::{EncodingArg, ExplainArgs, FilterArgs, FormatArg, OutputArg, QueryOptions};
 use super::{EXIT_ERROR, EXIT_NO_MATCH, EXIT_OK, Failure, Outcome};
@@ -27,7 +27,8 @@ pub fn run(args: &FilterArgs, store: &Path, quiet: bool) -> Outcome {
     let result = if args.count {
         stream::run(&inputs, &job, &lookup, &mut |_: &Record| Ok::<(), io::Error>(()))
     } else {
-        let mut writer = RecordWriter::new(&mut out, args.output.map(output_format), args.with_tags);
+        let mut writer =
+            RecordWriter::new(&mut out, args.output.map(output_format), args.with_tags);
         let result = stream::run(&inputs, &job, &lookup, &mut |record: &Record| {
             let tags = if args.with_tags { user_tags(&lookup, record) } else { Vec::new() };
             writer.write(record, &tags)
@@ -69,7 +70,8 @@ fn user_tags(lookup: &dyn TagLookup, record: &Record) -> Vec<UserTags> {
         if tags.is_empty() {
             continue;
         }
-        let address = reference.address.clone().or_else(|| reference.object_id.clone()).unwrap_or_default();
+        let address =
+            reference.address.clone().or_else(|| reference.object_id.clone()).unwrap_or_default();
         let tags = tags.iter().map(|t| lookup.tag_name(*t).to_string()).collect();
         result.push(UserTags { role: reference.role(), address, tags });
     }
@@ -89,13 +91,17 @@ fn report(summary: &Summary, query: &str, quiet: bool) {
         let _ = writeln!(err, "tagq: warning: {warning}");
     }
     for (table, count) in &summary.skipped_tables {
-        let _ = writeln!(err, "tagq: {count} row(s) of table {table} are neither alerts, emails nor campaigns and were not tested");
+        let _ = writeln!(
+            err,
+            "tagq: {count} row(s) of table {table} are neither alerts, emails nor campaigns and were not tested"
+        );
     }
     for (kind, count) in &summary.other_kind {
         let _ = writeln!(err, "tagq: {count} {kind} record(s) were not tested because of --kind");
     }
     if !quiet {
-        let _ = writeln!(err, "tagq: {} record(s) read, {} matched", summary.records, summary.matched);
+        let _ =
+            writeln!(err, "tagq: {} record(s) read, {} matched", summary.records, summary.matched);
     }
 }
 
@@ -106,7 +112,6 @@ fn stream_failure(query: &str, error: StreamError) -> Failure {
             "query does not fit the {kind} records of {file}\n{}",
             error.diagnostic.render(query)
         )),
-        other => Failure::Message(other.to_string()),
     }
 }
 
@@ -158,7 +163,7 @@ fn parse_time_zone(text: &str) -> Result<jiff::tz::TimeZone, Failure> {
     if text.eq_ignore_ascii_case("utc") || text == "Z" {
         return Ok(jiff::tz::TimeZone::UTC);
     }
-    if let Ok(offset) = text.parse::<jiff::tz::Offset>() {
+    if let Some(offset) = parse_offset(text) {
         return Ok(jiff::tz::TimeZone::fixed(offset));
     }
     jiff::tz::TimeZone::get(text).map_err(|e| {
@@ -166,6 +171,25 @@ fn parse_time_zone(text: &str) -> Result<jiff::tz::TimeZone, Failure> {
             "invalid --tz '{text}': {e}; give an IANA zone such as Europe/Berlin or an offset such as +02:00"
         ))
     })
+}
+
+/// Parses a fixed offset `+hh:mm`, `-hh:mm` or `+hhmm`.
+fn parse_offset(text: &str) -> Option<jiff::tz::Offset> {
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i32 = digits[..2].parse().ok()?;
+    let minutes: i32 = digits[2..].parse().ok()?;
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    jiff::tz::Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
 }
 
 fn input_format(format: FormatArg) -> InputFormat {
