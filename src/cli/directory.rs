@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::directory::{self, Directory};
+use crate::directory::{self, Directory, DirectoryFormat};
 use crate::store::Store;
 
 use super::args::{DirectoryCommand, ListOutput};
@@ -37,14 +37,22 @@ fn import(file: &Path, dir: &Path, quiet: bool) -> Outcome {
     if !quiet {
         let _ = writeln!(
             err,
-            "tagq: imported {} user(s) and {} group(s) from {} ({:?})",
+            "tagq: imported {} user(s) and {} group(s) from {} ({})",
             report.users,
             report.groups,
             file.display(),
-            report.format
+            format_name(report.format)
         );
     }
     Ok(EXIT_OK)
+}
+
+fn format_name(format: DirectoryFormat) -> &'static str {
+    match format {
+        DirectoryFormat::EntraCsv => "Entra ID export",
+        DirectoryFormat::GraphJson => "Graph users",
+        DirectoryFormat::SimpleCsv => "tagq directory CSV",
+    }
 }
 
 fn show(directory: &Directory, output: ListOutput) -> Outcome {
