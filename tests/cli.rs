@@ -227,3 +227,15 @@ fn tag_list_shows_effective_users() {
         predicate::str::contains("Finance").and(predicate::str::contains("Priority account")),
     );
 }
+
+#[test]
+fn json_input_without_match_prints_empty_array() {
+    let setup = Setup::new();
+    setup
+        .cmd()
+        .args(["filter", "severity:informational"])
+        .arg(fixture("graph-alerts.json"))
+        .assert()
+        .code(1)
+        .stdout("[]\n");
+}

@@ -33,7 +33,10 @@ pub fn run(args: &FilterArgs, store: &Path, quiet: bool) -> Outcome {
             let tags = if args.with_tags { user_tags(&lookup, record) } else { Vec::new() };
             writer.write(record, &tags)
         });
-        if let Ok(Ok(_)) = &result {
+        if let Ok(Ok(summary)) = &result {
+            if let Some(format) = summary.input_format {
+                writer.set_input_format(format);
+            }
             writer.finish()?;
         }
         result

@@ -13,7 +13,7 @@ use crate::filter::ast::Node;
 use crate::filter::{self, FilterError, ParseOptions, ResolveOptions};
 use crate::records::map::{self, MapContext, MapError, Mapped};
 use crate::records::read::{self, ReadError, ReadOptions};
-use crate::records::{Record, RecordKind};
+use crate::records::{Record, RecordKind, SourceFormat};
 
 /// What to filter and how.
 #[derive(Clone, Debug, Default)]
@@ -79,6 +79,9 @@ pub struct Summary {
     pub warnings: Vec<String>,
     /// Parser warnings about the query (W codes).
     pub query_warnings: Vec<filter::Diagnostic>,
+    /// The format of the first input that could be opened, which output without a format of
+    /// its own follows even when nothing matched.
+    pub input_format: Option<SourceFormat>,
 }
 
 /// Parses the query once, so that syntax errors are found before any input is opened.
@@ -135,6 +138,7 @@ impl<'a> FileRun<'a> {
                 return Ok(Ok(()));
             }
         };
+        summary.input_format.get_or_insert(reader.format());
         let context = MapContext {
             file: Arc::from(reader.name()),
             format: reader.format(),
