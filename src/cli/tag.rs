@@ -39,7 +39,7 @@ impl From<ChangeError> for Failure {
     }
 }
 
-/// Turns a store error into a message that says what to do.
+/// Converts a store error into a message for stderr; store errors name the file and the fix.
 pub fn store_failure(error: StoreError) -> Failure {
     Failure::Message(error.to_string())
 }

@@ -87,7 +87,7 @@ fn compile(query: &Query, lookup: &dyn TagLookup) -> Node {
     }
 }
 
-/// What one evaluation sees: the record, its resolved users and, inside a scope, the one user.
+/// The state of one evaluation: the record, its resolved users and, inside a scope, its user.
 struct Context<'a, 'r> {
     record: &'r Record,
     users: &'a [InvolvedUser<'r>],

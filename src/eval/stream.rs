@@ -15,7 +15,7 @@ use crate::records::map::{self, MapContext, MapError, Mapped};
 use crate::records::read::{self, ReadError, ReadOptions};
 use crate::records::{Record, RecordKind, SourceFormat};
 
-/// What to filter and how.
+/// A filter run: the query with its options, and how to read the inputs.
 #[derive(Clone, Debug, Default)]
 pub struct FilterJob {
     /// The query text.
@@ -176,7 +176,7 @@ impl<'a> FileRun<'a> {
     ) -> Result<(), StreamError> {
         for item in mapped {
             let Ok(Mapped::Record(record)) = item else { continue };
-            if self.matchers.contains_key(&record.kind) || !self.wanted(record.kind) {
+            if self.matchers.contains_key(&record.kind) || !self.is_requested(record.kind) {
                 continue;
             }
             let columns: Vec<String> = record.extra.iter().map(|(name, _)| name.clone()).collect();
@@ -194,7 +194,7 @@ impl<'a> FileRun<'a> {
         Ok(())
     }
 
-    fn wanted(&self, kind: RecordKind) -> bool {
+    fn is_requested(&self, kind: RecordKind) -> bool {
         self.job.kind.is_none_or(|k| k == kind)
     }
 
@@ -217,7 +217,7 @@ impl<'a> FileRun<'a> {
         match item {
             Ok(Mapped::Record(record)) => {
                 summary.records += 1;
-                if !self.wanted(record.kind) {
+                if !self.is_requested(record.kind) {
                     *summary.other_kind.entry(record.kind).or_default() += 1;
                 } else if matched {
                     summary.matched += 1;
