@@ -61,7 +61,7 @@ fn first_char_past(query: &str, limit: usize) -> usize {
     query.char_indices().find(|(i, c)| i + c.len_utf8() > limit).map_or(query.len(), |(i, _)| i)
 }
 
-/// What came before the expression or value being parsed, for E002 messages.
+/// The token before the expression or value being parsed, for E002 messages.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum After {
     Start,
@@ -98,7 +98,7 @@ struct RawTerm {
     end: usize,
     /// Byte offset of the first unescaped `*`.
     first_star: Option<usize>,
-    /// Whether the unquoted text holds a blank between its words.
+    /// Whether the unquoted text contains a blank between its words.
     inner_blank: bool,
 }
 
@@ -251,7 +251,7 @@ impl<'a> Parser<'a> {
         self.pos += rest.len() - trimmed.len();
     }
 
-    /// Returns the keyword at the current position if it stands as a whole word.
+    /// Returns the keyword at the current position if it is a whole word.
     fn keyword_here(&self) -> Option<Keyword> {
         if !lex::starts_keyword(self.char_before(self.pos)) {
             return None;
@@ -780,12 +780,15 @@ impl<'a> Parser<'a> {
             .filter_map(|(op, hint)| raw.find(op).map(|i| (i, *op, *hint)))
             .min_by_key(|(i, _, _)| *i);
         match found {
-            Some((i, op, hint)) => Err(self.foreign_operator(term.start + i, op, hint)),
+            Some((i, op, hint)) => {
+                let hint = comparison_hint(raw, op).unwrap_or_else(|| hint.to_string());
+                Err(self.foreign_operator(term.start + i, op, &hint))
+            }
             None => self.check_bracket_range(term),
         }
     }
 
-    /// E008 for a value holding an operator of another language as a blank-separated word, or
+    /// E008 for a value containing an operator of another language as a blank-separated word, or
     /// shaped like `[a TO b]`.
     fn check_foreign_in_value(&mut self, term: &RawTerm) -> PResult<()> {
         if term.quoted {
@@ -1079,6 +1082,21 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Returns the tagq form of `field == value` or `field != value`, when the text has that shape.
+fn comparison_hint(raw: &str, op: &str) -> Option<String> {
+    let (field, value) = raw.split_once(op)?;
+    let (field, value) = (field.trim(), value.trim());
+    let simple = |s: &str| !s.is_empty() && !s.contains(lex::is_blank);
+    if !simple(field) || !simple(value) {
+        return None;
+    }
+    match op {
+        "==" => Some(format!("write {field}:{value}")),
+        "!=" => Some(format!("write not {field}:{value}")),
+        _ => None,
+    }
+}
+
 fn control_name(c: char) -> &'static str {
     match c {
         '\t' => "tab",
@@ -1313,6 +1331,8 @@ mod tests {
             assert_eq!((e.code, e.offset), ("E008", offset), "{query}");
         }
         assert!(matches!(tree("payload:YWJj=="), Node::Eq { .. }));
+        assert_eq!(error("severity == high").hint.as_deref(), Some("write severity:high"));
+        assert_eq!(error("severity != high").hint.as_deref(), Some("write not severity:high"));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn escape_value(s: &str) -> String {
     escape_text(s, false)
 }
 
-/// Returns true when `s` can be written unquoted with no escape at all and holds no blank.
+/// Returns true when `s` can be written unquoted with no escape at all and contains no blank.
 fn is_bare_safe(s: &str) -> bool {
     !s.is_empty() && !s.contains(lex::is_blank) && escape_text(s, false) == s
 }

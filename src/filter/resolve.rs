@@ -1,7 +1,7 @@
 //! Resolution: checks a syntax tree against a record schema and converts every value.
 //!
 //! Field names match the schema's names and aliases case-insensitively. `<role>.<user field>`
-//! and `<role>:V` test the users of a role; `<role>:{ Q }` asks one user of the role to
+//! and `<role>:V` test the users of a role; `<role>:{ Q }` requires one user of the role to
 //! satisfy Q, so inside it tag leaves and user fields refer to that user. Semantic errors are
 //! reported left to right: the first one found stops resolution.
 
@@ -26,7 +26,7 @@ pub struct ResolveOptions {
 }
 
 impl Default for ResolveOptions {
-    /// The current time, in UTC.
+    /// Returns options for the current time, in UTC.
     fn default() -> Self {
         ResolveOptions { now: Timestamp::from_jiff(jiff::Timestamp::now()), tz: TimeZone::UTC }
     }
@@ -49,7 +49,7 @@ pub fn resolve(
 
 type RResult<T> = Result<T, FilterError>;
 
-/// Where a leaf's value goes: a record field or an attribute of referenced users.
+/// The target of a leaf: a record field or an attribute of referenced users.
 enum Target {
     Field(FieldRef),
     User(RoleSel, UserField),
