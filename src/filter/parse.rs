@@ -474,7 +474,7 @@ impl<'a> Parser<'a> {
     // ---- terms: field names, free text, field predicates, ranges, scopes ----
 
     fn parse_term_start(&mut self, depth: usize) -> PResult<Node> {
-        let term = self.read_term(false)?;
+        let term = self.read_term(false, false)?;
         let save = self.pos;
         self.skip_blanks();
         match self.peek() {
@@ -556,7 +556,7 @@ impl<'a> Parser<'a> {
             return Err(self.error("E001", self.pos, 1, message, Some("quote the value")));
         }
         let datetime = lex::starts_with_datetime(self.rest());
-        let bound = self.read_term(datetime)?;
+        let bound = self.read_term(datetime, true)?;
         if let Some(star) = bound.first_star {
             let message = "wildcards are not allowed in a range bound".to_string();
             return Err(self.error("E009", star, 1, message, None));
@@ -662,7 +662,7 @@ impl<'a> Parser<'a> {
                 Err(self.error("E001", self.pos, 1, message, Some(&hint)))
             }
             _ => {
-                let term = self.read_term(false)?;
+                let term = self.read_term(false, true)?;
                 self.check_single_quotes(&term, false)?;
                 self.check_foreign_in_value(&term)?;
                 self.make_leaf(field, &term)
@@ -866,12 +866,34 @@ impl<'a> Parser<'a> {
 
     // ---- reading values ----
 
-    /// Reads a quoted or unquoted term at the current position.
-    fn read_term(&mut self, datetime: bool) -> PResult<RawTerm> {
-        let term = if self.peek() == Some('"') {
-            self.read_quoted()?
+    /// Reads a quoted or unquoted term at the current position. `is_value` selects the E008
+    /// rule that applies when the term fails part way, since an earlier E008 wins.
+    fn read_term(&mut self, datetime: bool, is_value: bool) -> PResult<RawTerm> {
+        let start = self.pos;
+        let read = if self.peek() == Some('"') {
+            self.read_quoted()
         } else {
-            self.read_unquoted(datetime)?
+            self.read_unquoted(datetime)
+        };
+        let term = match read {
+            Ok(term) => term,
+            Err(error) if !self.src.get(start..).is_some_and(|s| s.starts_with('"')) => {
+                let partial = RawTerm {
+                    quoted: false,
+                    pieces: Vec::new(),
+                    start,
+                    end: error.diagnostic.byte_offset.max(start),
+                    first_star: None,
+                    inner_blank: false,
+                };
+                let foreign = if is_value {
+                    self.check_foreign_in_value(&partial)
+                } else {
+                    self.check_foreign_in_name(&partial)
+                };
+                return Err(foreign.err().unwrap_or(error));
+            }
+            Err(error) => return Err(error),
         };
         self.last_term = Some(term.clone());
         Ok(term)
@@ -1332,6 +1354,10 @@ mod tests {
         }
         assert!(matches!(tree("payload:YWJj=="), Node::Eq { .. }));
         assert_eq!(error("severity == high").hint.as_deref(), Some("write severity:high"));
+        let e = error("a == b\\W");
+        assert_eq!((e.code, e.offset), ("E008", 2));
+        let e = error("f:x && y\\u12");
+        assert_eq!((e.code, e.offset), ("E008", 4));
         assert_eq!(error("severity != high").hint.as_deref(), Some("write not severity:high"));
     }
 
