@@ -147,6 +147,10 @@ impl RawTerm {
 
 type PResult<T> = Result<T, FilterError>;
 
+/// A warning found inside a quoted value: code, byte offset, byte length, message and hint.
+/// Warnings are kept back until the value is complete, then recorded in offset order.
+type PendingWarning = (&'static str, usize, usize, String, &'static str);
+
 struct Parser<'a> {
     src: &'a str,
     pos: usize,
@@ -539,6 +543,7 @@ impl<'a> Parser<'a> {
         };
         self.pos = self.src.len() - after_op.len();
         let op_span = self.span(op_start, self.pos);
+
         self.skip_blanks();
         self.check_invisible()?;
         let missing = match self.peek() {
@@ -555,6 +560,7 @@ impl<'a> Parser<'a> {
             let message = format!("unexpected '{c}'");
             return Err(self.error("E001", self.pos, 1, message, Some("quote the value")));
         }
+
         let datetime = lex::starts_with_datetime(self.rest());
         let bound = self.read_term(datetime, true)?;
         if let Some(star) = bound.first_star {
@@ -902,7 +908,7 @@ impl<'a> Parser<'a> {
     fn read_quoted(&mut self) -> PResult<RawTerm> {
         let start = self.pos;
         let mut pieces = Vec::new();
-        let mut warnings: Vec<(&'static str, usize, usize, String, &'static str)> = Vec::new();
+        let mut warnings: Vec<PendingWarning> = Vec::new();
         let mut star_seen = false;
         let mut i = start + 1;
         loop {
@@ -930,6 +936,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.pos = i + 1;
+
         if star_seen {
             warnings.push((
                 "W004",
@@ -943,6 +950,7 @@ impl<'a> Parser<'a> {
         for (code, at, len, message, hint) in warnings {
             self.warn(code, at, len, message, hint);
         }
+
         let term = RawTerm {
             quoted: true,
             pieces,
@@ -956,11 +964,7 @@ impl<'a> Parser<'a> {
 
     /// Decodes one backslash escape inside quotes at byte `i`; returns the characters and the
     /// bytes consumed. Unknown escapes are kept as written, with W001.
-    fn quoted_escape(
-        &self,
-        i: usize,
-        warnings: &mut Vec<(&'static str, usize, usize, String, &'static str)>,
-    ) -> (Vec<char>, usize) {
+    fn quoted_escape(&self, i: usize, warnings: &mut Vec<PendingWarning>) -> (Vec<char>, usize) {
         let after = self.src.get(i + 1..).unwrap_or("");
         let Some(next) = after.chars().next() else {
             return (vec!['\\'], 1);

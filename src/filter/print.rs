@@ -316,6 +316,49 @@ mod tests {
         assert_eq!(format!("tag:{}", quote_value("C:\\temp\\")), "tag:\"C:\\\\temp\\\\\"");
     }
 
+    const AWKWARD_NAMES: [&str; 14] = [
+        "Finance",
+        "Priority account",
+        "say \"hi\"",
+        "C:\\temp\\",
+        "a:b",
+        "(x)",
+        "and",
+        "Sales and Marketing",
+        "not",
+        "Ops*",
+        " padded ",
+        "tab\there",
+        "'quoted'",
+        "x == y",
+    ];
+
+    #[test]
+    fn quoted_names_parse_back() {
+        for name in AWKWARD_NAMES {
+            let query = format!("tag:{}", quote_value(name));
+            let parsed = crate::filter::parse(&query, &Default::default()).map(|p| p.root);
+            let value = match parsed {
+                Ok(Node::Tag { value, .. }) => value.text(),
+                other => panic!("{query}: {other:?}"),
+            };
+            assert_eq!(value, name, "{query}");
+        }
+    }
+
+    #[test]
+    fn escaped_names_parse_back() {
+        for name in AWKWARD_NAMES {
+            let query = format!("tag:{}", escape_value(name));
+            let parsed = crate::filter::parse(&query, &Default::default()).map(|p| p.root);
+            let value = match parsed {
+                Ok(Node::Tag { value: Term::Plain(s), .. }) => s,
+                other => panic!("{query}: {other:?}"),
+            };
+            assert_eq!(value, name, "{query}");
+        }
+    }
+
     #[test]
     fn escape_value_escapes_specials_and_keywords() {
         assert_eq!(escape_value("a:b"), "a\\:b");
