@@ -375,6 +375,10 @@ impl<'a> Parser<'a> {
         }
         match c {
             '(' => self.parse_group(depth),
+            ')' | '}' if after == After::Start => {
+                let message = format!("unmatched '{c}'");
+                Err(self.error("E007", self.pos, 1, message, None))
+            }
             ')' | '}' => Err(self.missing_operand(after)),
             ':' | '<' | '>' | '{' => {
                 let message = format!("unexpected '{c}'");
@@ -1251,6 +1255,12 @@ mod tests {
             assert_eq!((e.code, e.offset), (code, offset), "{query}");
         }
         assert!(error("(tag:A or tag:B").message.contains("at offset 0"));
+    }
+
+    #[test]
+    fn leading_closer_is_unmatched() {
+        let e = error(") a");
+        assert_eq!((e.code, e.offset, e.message.as_str()), ("E007", 0, "unmatched ')'"));
     }
 
     #[test]
