@@ -185,10 +185,9 @@ impl Resolver<'_> {
 
     /// Finds what a field name refers to, or `None`.
     fn target(&self, name: &str) -> Option<Target> {
-        if self.scope.is_some()
-            && let Some(field) = UserField::parse(name)
-        {
-            return Some(Target::User(RoleSel::This, field));
+        if self.scope.is_some() {
+            // Inside a role scope, names refer to the scope's one user.
+            return UserField::parse(name).map(|field| Target::User(RoleSel::This, field));
         }
         if let Some(def) = self.schema.field(name) {
             return Some(Target::Field(field_ref(def)));
@@ -208,6 +207,9 @@ impl Resolver<'_> {
             Some(format!("use 'not {rest}:{written}'"))
         } else if name.eq_ignore_ascii_case("_exists_") {
             Some(format!("use '{written}:*'"))
+        } else if let Some(role) = self.scope {
+            let names: Vec<&str> = UserField::ALL.iter().map(|(n, _)| *n).collect();
+            Some(format!("inside {role}:{{ … }} the fields are tag, {}", names.join(", ")))
         } else {
             let mut candidates: Vec<&str> = Vec::new();
             for def in &self.schema.fields {
@@ -250,8 +252,21 @@ impl Resolver<'_> {
     ) -> RResult<Query> {
         let mut queries = Vec::new();
         let mut first_error = None;
-        for def in self.schema.fields.iter().filter(|d| pattern.matches(&d.name)) {
-            let target = Target::Field(field_ref(def));
+        let targets: Vec<Target> = match self.scope {
+            Some(_) => UserField::ALL
+                .iter()
+                .filter(|(name, _)| pattern.matches(name))
+                .map(|(_, field)| Target::User(RoleSel::This, *field))
+                .collect(),
+            None => self
+                .schema
+                .fields
+                .iter()
+                .filter(|def| pattern.matches(&def.name))
+                .map(|def| Target::Field(field_ref(def)))
+                .collect(),
+        };
+        for target in targets {
             match pred(self, &target) {
                 Ok(p) => queries.push(target.query(p)),
                 Err(e) => {
@@ -606,6 +621,24 @@ mod tests {
             },
         ]);
         assert_eq!(query, Query::Scope { role: Role::Recipient, inner: Box::new(inner) });
+    }
+
+    #[test]
+    fn record_field_in_scope_rejected() {
+        let e = err("recipient:{ severity:high }");
+        assert_eq!((e.code, e.offset), ("S001", 12));
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("department")));
+    }
+
+    #[test]
+    fn field_pattern_in_scope_uses_user_fields() {
+        let Query::Scope { inner, .. } = ok("sender:{ dep*:Finance }") else { panic!("scope") };
+        let expected = Query::User {
+            role: RoleSel::This,
+            field: UserField::Department,
+            pred: Pred::Words(vec!["finance".to_string()]),
+        };
+        assert_eq!(*inner, expected);
     }
 
     #[test]
