@@ -47,6 +47,13 @@ pub fn resolve(
     Resolver { schema, options, scope: None }.node(node)
 }
 
+/// Sets the byte offset of a diagnostic from its character offset. Resolution sees only the
+/// tree, so the byte offsets of S errors are right only after this call (or for ASCII queries).
+pub fn fill_byte_offset(diagnostic: &mut Diagnostic, query: &str) {
+    let byte = query.char_indices().nth(diagnostic.offset).map_or(query.len(), |(i, _)| i);
+    diagnostic.byte_offset = byte;
+}
+
 type RResult<T> = Result<T, FilterError>;
 
 /// The target of a leaf: a record field or an attribute of referenced users.
@@ -91,8 +98,8 @@ fn semantic(code: &'static str, span: Span, message: String, hint: Option<String
             code,
             message,
             offset: span.offset,
-            // The tree keeps character offsets only; callers that hold the query text can
-            // convert. For ASCII queries the two are equal.
+            // The tree keeps character offsets only, so this equals the byte offset for ASCII
+            // queries alone. `fill_byte_offset` corrects it from the query text.
             byte_offset: span.offset,
             len: span.len.max(1),
             hint,
@@ -788,6 +795,15 @@ mod tests {
         assert_eq!(p.to_string(), "exec*");
         let e = err("tag:\"   \"");
         assert_eq!((e.code, e.offset), ("S006", 4));
+    }
+
+    #[test]
+    fn byte_offset_filled_from_query() {
+        let query = "subject:é and sevrity:high";
+        let mut e = err(query);
+        assert_eq!((e.offset, e.byte_offset), (14, 14));
+        fill_byte_offset(&mut e, query);
+        assert_eq!(e.byte_offset, 15);
     }
 
     #[test]
