@@ -299,6 +299,42 @@ fn write_value_chain(out: &mut String, node: &Node) {
 mod tests {
     use super::*;
 
+    fn canonical(query: &str) -> String {
+        match crate::filter::parse(query, &Default::default()) {
+            Ok(parsed) => print(&parsed.root),
+            Err(e) => panic!("{query}: {e}"),
+        }
+    }
+
+    #[test]
+    fn canonical_forms() {
+        let cases = [
+            ("", "*:*"),
+            ("*:*", "*:*"),
+            ("severity:high OR severity:medium", "severity:(high or medium)"),
+            ("a:1 or b:2 AND c:3 or d:4", "a:1 or (b:2 and c:3) or d:4"),
+            ("NOT not x", "not not x"),
+            ("not (a:1 and b:2)", "not (a:1 and b:2)"),
+            ("size>=10", "size >= 10"),
+            ("created >= 2024-06-03T08:30:00Z", "created >= 2024-06-03T08:30:00Z"),
+            (
+                "recipient:{tag:VIP and department:Finance}",
+                "recipient:{ tag:VIP and department:Finance }",
+            ),
+            ("recipient:{ *.tag:VIP }", "recipient:{ *.tag:VIP }"),
+            ("sender.tag:*", "sender.tag:*"),
+            ("subject:\"a \\\"b\\\"\"", "subject:\"a \\\"b\\\"\""),
+            ("subject:\\or", "subject:\\or"),
+            ("subject:50\\*off*", "subject:50\\*off*"),
+            ("f:a\\:b", "f:a\\:b"),
+            ("f:\\u0009x", "f:\\tx"),
+            ("sender*:x", "sender*:x"),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(canonical(query), expected, "{query}");
+        }
+    }
+
     #[test]
     fn quote_value_bare_when_safe() {
         assert_eq!(quote_value("Finance"), "Finance");
