@@ -1,7 +1,7 @@
 //! Resolution: checks a syntax tree against a record schema and converts every value.
 //!
 //! Field names match the schema's names and aliases case-insensitively. `<role>.<user field>`
-//! and `<role>:V` test the users of a role; `<role>:{ Q }` requires one user of the role to
+//! and `<role>:V` test the users of a role. `<role>:{ Q }` requires one user of the role to
 //! satisfy Q, so inside it tag leaves and user fields refer to that user. Semantic errors are
 //! reported left to right: the first one found stops resolution.
 
@@ -47,7 +47,7 @@ pub fn resolve(
     Resolver { schema, options, scope: None }.node(node)
 }
 
-/// Sets the byte offset of a diagnostic from its character offset. Resolution sees only the
+/// Sets the byte offset of a diagnostic from its character offset. Resolution reads only the
 /// tree, so the byte offsets of S errors are right only after this call (or for ASCII queries).
 pub fn fill_byte_offset(diagnostic: &mut Diagnostic, query: &str) {
     let byte = query.char_indices().nth(diagnostic.offset).map_or(query.len(), |(i, _)| i);
