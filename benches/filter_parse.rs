@@ -1,6 +1,7 @@
-//! Measures `tagq::filter::parse` on three inputs built in code: a typical analyst query with
-//! tags, a value group, a negation and a date range; a flat `or` chain of 1,000 `ip:` values;
-//! and a leaf nested in 64 groups, the default depth limit.
+//! Measures `tagq::filter::parse` on inputs built in code. The first is a typical analyst query
+//! with a tag, a value group, a negation and a date range. The next two are flat `or` chains of
+//! 1,000 and 10,000 `ip:` values, whose times should grow linearly. The last is one leaf nested
+//! in 64 groups, the default depth limit.
 
 use std::hint::black_box;
 
@@ -23,9 +24,14 @@ fn nested(depth: usize) -> String {
 fn bench_parse(c: &mut Criterion) {
     let options = ParseOptions::default();
     let chain = or_chain(1_000);
+    let long_chain = or_chain(10_000);
+    let large = ParseOptions { max_query_bytes: 1 << 20, ..ParseOptions::default() };
     let deep = nested(64);
     c.bench_function("parse typical query", |b| b.iter(|| parse(black_box(TYPICAL), &options)));
     c.bench_function("parse 1000-term or chain", |b| b.iter(|| parse(black_box(&chain), &options)));
+    c.bench_function("parse 10000-term or chain", |b| {
+        b.iter(|| parse(black_box(&long_chain), &large))
+    });
     c.bench_function("parse 64-deep nesting", |b| b.iter(|| parse(black_box(&deep), &options)));
 }
 

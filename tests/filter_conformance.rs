@@ -94,7 +94,7 @@ fn case_options(spec: Option<&str>) -> ParseOptions {
     options
 }
 
-/// The schema of one synthetic record kind with every field and role the cases use.
+/// Builds the schema of one synthetic record kind with every field and role the cases use.
 fn test_schema() -> Schema {
     let mut fields = vec![
         FieldDef::model("severity", FieldType::Enum, &[]),

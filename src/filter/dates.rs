@@ -1,8 +1,8 @@
 //! Date values of the filter language: ISO dates and date-times, and date math
 //! (`now-7d`, `2024-06-01||+1M/d`).
 //!
-//! A date-only value and a value whose math ends in a rounding (`/d`) stand for a whole unit
-//! (a day, a month, …); a full date-time or unrounded math is an instant. Values without an
+//! A date-only value, and a value whose math ends in a rounding such as `/d`, is a whole unit
+//! (a day, a month, …). A full date-time or unrounded math is an instant. Values without an
 //! offset, and every rounding, use the time zone of the query.
 
 use jiff::civil::DateTime;
@@ -133,7 +133,7 @@ fn whole_or_instant(zoned: ZonedDateTime, whole: Option<MathUnit>) -> Option<Dat
     Some(DateValue { start, unit_end })
 }
 
-/// Returns the start of the unit that holds `zoned`; weeks start on Monday.
+/// Returns the start of the unit that contains `zoned`. Weeks start on Monday.
 fn round_down(zoned: &ZonedDateTime, unit: MathUnit) -> Option<ZonedDateTime> {
     let truncate = |unit: Unit| {
         zoned.round(ZonedDateTimeRound::new().smallest(unit).mode(RoundMode::Trunc)).ok()

@@ -20,4 +20,4 @@ pub mod schema;
 pub use error::{Diagnostic, FilterError};
 pub use parse::{HARD_MAX_DEPTH, ParseOptions, parse};
 pub use print::{escape_value, print, quote_value};
-pub use resolve::{ResolveOptions, resolve};
+pub use resolve::{ResolveOptions, fill_byte_offset, resolve};

@@ -61,7 +61,7 @@ fn first_char_past(query: &str, limit: usize) -> usize {
     query.char_indices().find(|(i, c)| i + c.len_utf8() > limit).map_or(query.len(), |(i, _)| i)
 }
 
-/// What came before the expression or value being parsed, for E002 messages.
+/// The token before the expression or value being parsed, for E002 messages.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum After {
     Start,
@@ -98,7 +98,7 @@ struct RawTerm {
     end: usize,
     /// Byte offset of the first unescaped `*`.
     first_star: Option<usize>,
-    /// Whether the unquoted text holds a blank between its words.
+    /// Whether the unquoted text contains a blank between its words.
     inner_blank: bool,
 }
 
@@ -146,6 +146,10 @@ impl RawTerm {
 }
 
 type PResult<T> = Result<T, FilterError>;
+
+/// A warning found inside a quoted value: code, byte offset, byte length, message and hint.
+/// Warnings are kept back until the value is complete, then recorded in offset order.
+type PendingWarning = (&'static str, usize, usize, String, &'static str);
 
 struct Parser<'a> {
     src: &'a str,
@@ -251,7 +255,7 @@ impl<'a> Parser<'a> {
         self.pos += rest.len() - trimmed.len();
     }
 
-    /// Returns the keyword at the current position if it stands as a whole word.
+    /// Returns the keyword at the current position if it is a whole word.
     fn keyword_here(&self) -> Option<Keyword> {
         if !lex::starts_keyword(self.char_before(self.pos)) {
             return None;
@@ -371,6 +375,10 @@ impl<'a> Parser<'a> {
         }
         match c {
             '(' => self.parse_group(depth),
+            ')' | '}' if after == After::Start => {
+                let message = format!("unmatched '{c}'");
+                Err(self.error("E007", self.pos, 1, message, None))
+            }
             ')' | '}' => Err(self.missing_operand(after)),
             ':' | '<' | '>' | '{' => {
                 let message = format!("unexpected '{c}'");
@@ -474,7 +482,7 @@ impl<'a> Parser<'a> {
     // ---- terms: field names, free text, field predicates, ranges, scopes ----
 
     fn parse_term_start(&mut self, depth: usize) -> PResult<Node> {
-        let term = self.read_term(false)?;
+        let term = self.read_term(false, false)?;
         let save = self.pos;
         self.skip_blanks();
         match self.peek() {
@@ -539,6 +547,7 @@ impl<'a> Parser<'a> {
         };
         self.pos = self.src.len() - after_op.len();
         let op_span = self.span(op_start, self.pos);
+
         self.skip_blanks();
         self.check_invisible()?;
         let missing = match self.peek() {
@@ -555,8 +564,9 @@ impl<'a> Parser<'a> {
             let message = format!("unexpected '{c}'");
             return Err(self.error("E001", self.pos, 1, message, Some("quote the value")));
         }
+
         let datetime = lex::starts_with_datetime(self.rest());
-        let bound = self.read_term(datetime)?;
+        let bound = self.read_term(datetime, true)?;
         if let Some(star) = bound.first_star {
             let message = "wildcards are not allowed in a range bound".to_string();
             return Err(self.error("E009", star, 1, message, None));
@@ -662,7 +672,7 @@ impl<'a> Parser<'a> {
                 Err(self.error("E001", self.pos, 1, message, Some(&hint)))
             }
             _ => {
-                let term = self.read_term(false)?;
+                let term = self.read_term(false, true)?;
                 self.check_single_quotes(&term, false)?;
                 self.check_foreign_in_value(&term)?;
                 self.make_leaf(field, &term)
@@ -780,12 +790,15 @@ impl<'a> Parser<'a> {
             .filter_map(|(op, hint)| raw.find(op).map(|i| (i, *op, *hint)))
             .min_by_key(|(i, _, _)| *i);
         match found {
-            Some((i, op, hint)) => Err(self.foreign_operator(term.start + i, op, hint)),
+            Some((i, op, hint)) => {
+                let hint = comparison_hint(raw, op).unwrap_or_else(|| hint.to_string());
+                Err(self.foreign_operator(term.start + i, op, &hint))
+            }
             None => self.check_bracket_range(term),
         }
     }
 
-    /// E008 for a value holding an operator of another language as a blank-separated word, or
+    /// E008 for a value containing an operator of another language as a blank-separated word, or
     /// shaped like `[a TO b]`.
     fn check_foreign_in_value(&mut self, term: &RawTerm) -> PResult<()> {
         if term.quoted {
@@ -863,12 +876,34 @@ impl<'a> Parser<'a> {
 
     // ---- reading values ----
 
-    /// Reads a quoted or unquoted term at the current position.
-    fn read_term(&mut self, datetime: bool) -> PResult<RawTerm> {
-        let term = if self.peek() == Some('"') {
-            self.read_quoted()?
+    /// Reads a quoted or unquoted term at the current position. `is_value` selects the E008
+    /// rule that applies when the term fails part way, since an earlier E008 wins.
+    fn read_term(&mut self, datetime: bool, is_value: bool) -> PResult<RawTerm> {
+        let start = self.pos;
+        let read = if self.peek() == Some('"') {
+            self.read_quoted()
         } else {
-            self.read_unquoted(datetime)?
+            self.read_unquoted(datetime)
+        };
+        let term = match read {
+            Ok(term) => term,
+            Err(error) if !self.src.get(start..).is_some_and(|s| s.starts_with('"')) => {
+                let partial = RawTerm {
+                    quoted: false,
+                    pieces: Vec::new(),
+                    start,
+                    end: error.diagnostic.byte_offset.max(start),
+                    first_star: None,
+                    inner_blank: false,
+                };
+                let foreign = if is_value {
+                    self.check_foreign_in_value(&partial)
+                } else {
+                    self.check_foreign_in_name(&partial)
+                };
+                return Err(foreign.err().unwrap_or(error));
+            }
+            Err(error) => return Err(error),
         };
         self.last_term = Some(term.clone());
         Ok(term)
@@ -877,7 +912,7 @@ impl<'a> Parser<'a> {
     fn read_quoted(&mut self) -> PResult<RawTerm> {
         let start = self.pos;
         let mut pieces = Vec::new();
-        let mut warnings: Vec<(&'static str, usize, usize, String, &'static str)> = Vec::new();
+        let mut warnings: Vec<PendingWarning> = Vec::new();
         let mut star_seen = false;
         let mut i = start + 1;
         loop {
@@ -905,6 +940,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.pos = i + 1;
+
         if star_seen {
             warnings.push((
                 "W004",
@@ -918,6 +954,7 @@ impl<'a> Parser<'a> {
         for (code, at, len, message, hint) in warnings {
             self.warn(code, at, len, message, hint);
         }
+
         let term = RawTerm {
             quoted: true,
             pieces,
@@ -931,11 +968,7 @@ impl<'a> Parser<'a> {
 
     /// Decodes one backslash escape inside quotes at byte `i`; returns the characters and the
     /// bytes consumed. Unknown escapes are kept as written, with W001.
-    fn quoted_escape(
-        &self,
-        i: usize,
-        warnings: &mut Vec<(&'static str, usize, usize, String, &'static str)>,
-    ) -> (Vec<char>, usize) {
+    fn quoted_escape(&self, i: usize, warnings: &mut Vec<PendingWarning>) -> (Vec<char>, usize) {
         let after = self.src.get(i + 1..).unwrap_or("");
         let Some(next) = after.chars().next() else {
             return (vec!['\\'], 1);
@@ -1079,6 +1112,21 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Returns the tagq form of `field == value` or `field != value`, when the text has that shape.
+fn comparison_hint(raw: &str, op: &str) -> Option<String> {
+    let (field, value) = raw.split_once(op)?;
+    let (field, value) = (field.trim(), value.trim());
+    let simple = |s: &str| !s.is_empty() && !s.contains(lex::is_blank);
+    if !simple(field) || !simple(value) {
+        return None;
+    }
+    match op {
+        "==" => Some(format!("write {field}:{value}")),
+        "!=" => Some(format!("write not {field}:{value}")),
+        _ => None,
+    }
+}
+
 fn control_name(c: char) -> &'static str {
     match c {
         '\t' => "tab",
@@ -1210,6 +1258,12 @@ mod tests {
     }
 
     #[test]
+    fn leading_closer_is_unmatched() {
+        let e = error(") a");
+        assert_eq!((e.code, e.offset, e.message.as_str()), ("E007", 0, "unmatched ')'"));
+    }
+
+    #[test]
     fn doubled_quote_is_an_error() {
         assert_eq!(error("tag:\"\"Bing\"").code, "E006");
     }
@@ -1313,6 +1367,12 @@ mod tests {
             assert_eq!((e.code, e.offset), ("E008", offset), "{query}");
         }
         assert!(matches!(tree("payload:YWJj=="), Node::Eq { .. }));
+        assert_eq!(error("severity == high").hint.as_deref(), Some("write severity:high"));
+        let e = error("a == b\\W");
+        assert_eq!((e.code, e.offset), ("E008", 2));
+        let e = error("f:x && y\\u12");
+        assert_eq!((e.code, e.offset), ("E008", 4));
+        assert_eq!(error("severity != high").hint.as_deref(), Some("write not severity:high"));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn escape_value(s: &str) -> String {
     escape_text(s, false)
 }
 
-/// Returns true when `s` can be written unquoted with no escape at all and holds no blank.
+/// Returns true when `s` can be written unquoted with no escape at all and contains no blank.
 fn is_bare_safe(s: &str) -> bool {
     !s.is_empty() && !s.contains(lex::is_blank) && escape_text(s, false) == s
 }
@@ -299,6 +299,42 @@ fn write_value_chain(out: &mut String, node: &Node) {
 mod tests {
     use super::*;
 
+    fn canonical(query: &str) -> String {
+        match crate::filter::parse(query, &Default::default()) {
+            Ok(parsed) => print(&parsed.root),
+            Err(e) => panic!("{query}: {e}"),
+        }
+    }
+
+    #[test]
+    fn canonical_forms() {
+        let cases = [
+            ("", "*:*"),
+            ("*:*", "*:*"),
+            ("severity:high OR severity:medium", "severity:(high or medium)"),
+            ("a:1 or b:2 AND c:3 or d:4", "a:1 or (b:2 and c:3) or d:4"),
+            ("NOT not x", "not not x"),
+            ("not (a:1 and b:2)", "not (a:1 and b:2)"),
+            ("size>=10", "size >= 10"),
+            ("created >= 2024-06-03T08:30:00Z", "created >= 2024-06-03T08:30:00Z"),
+            (
+                "recipient:{tag:VIP and department:Finance}",
+                "recipient:{ tag:VIP and department:Finance }",
+            ),
+            ("recipient:{ *.tag:VIP }", "recipient:{ *.tag:VIP }"),
+            ("sender.tag:*", "sender.tag:*"),
+            ("subject:\"a \\\"b\\\"\"", "subject:\"a \\\"b\\\"\""),
+            ("subject:\\or", "subject:\\or"),
+            ("subject:50\\*off*", "subject:50\\*off*"),
+            ("f:a\\:b", "f:a\\:b"),
+            ("f:\\u0009x", "f:\\tx"),
+            ("sender*:x", "sender*:x"),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(canonical(query), expected, "{query}");
+        }
+    }
+
     #[test]
     fn quote_value_bare_when_safe() {
         assert_eq!(quote_value("Finance"), "Finance");
@@ -314,6 +350,49 @@ mod tests {
     #[test]
     fn quote_value_trailing_backslash() {
         assert_eq!(format!("tag:{}", quote_value("C:\\temp\\")), "tag:\"C:\\\\temp\\\\\"");
+    }
+
+    const AWKWARD_NAMES: [&str; 14] = [
+        "Finance",
+        "Priority account",
+        "say \"hi\"",
+        "C:\\temp\\",
+        "a:b",
+        "(x)",
+        "and",
+        "Sales and Marketing",
+        "not",
+        "Ops*",
+        " padded ",
+        "tab\there",
+        "'quoted'",
+        "x == y",
+    ];
+
+    #[test]
+    fn quoted_names_parse_back() {
+        for name in AWKWARD_NAMES {
+            let query = format!("tag:{}", quote_value(name));
+            let parsed = crate::filter::parse(&query, &Default::default()).map(|p| p.root);
+            let value = match parsed {
+                Ok(Node::Tag { value, .. }) => value.text(),
+                other => panic!("{query}: {other:?}"),
+            };
+            assert_eq!(value, name, "{query}");
+        }
+    }
+
+    #[test]
+    fn escaped_names_parse_back() {
+        for name in AWKWARD_NAMES {
+            let query = format!("tag:{}", escape_value(name));
+            let parsed = crate::filter::parse(&query, &Default::default()).map(|p| p.root);
+            let value = match parsed {
+                Ok(Node::Tag { value: Term::Plain(s), .. }) => s,
+                other => panic!("{query}: {other:?}"),
+            };
+            assert_eq!(value, name, "{query}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Resolution: checks a syntax tree against a record schema and converts every value.
 //!
 //! Field names match the schema's names and aliases case-insensitively. `<role>.<user field>`
-//! and `<role>:V` test the users of a role; `<role>:{ Q }` asks one user of the role to
+//! and `<role>:V` test the users of a role. `<role>:{ Q }` requires one user of the role to
 //! satisfy Q, so inside it tag leaves and user fields refer to that user. Semantic errors are
 //! reported left to right: the first one found stops resolution.
 
@@ -26,7 +26,7 @@ pub struct ResolveOptions {
 }
 
 impl Default for ResolveOptions {
-    /// The current time, in UTC.
+    /// Returns options for the current time, in UTC.
     fn default() -> Self {
         ResolveOptions { now: Timestamp::from_jiff(jiff::Timestamp::now()), tz: TimeZone::UTC }
     }
@@ -47,9 +47,16 @@ pub fn resolve(
     Resolver { schema, options, scope: None }.node(node)
 }
 
+/// Sets the byte offset of a diagnostic from its character offset. Resolution reads only the
+/// tree, so the byte offsets of S errors are right only after this call (or for ASCII queries).
+pub fn fill_byte_offset(diagnostic: &mut Diagnostic, query: &str) {
+    let byte = query.char_indices().nth(diagnostic.offset).map_or(query.len(), |(i, _)| i);
+    diagnostic.byte_offset = byte;
+}
+
 type RResult<T> = Result<T, FilterError>;
 
-/// Where a leaf's value goes: a record field or an attribute of referenced users.
+/// The target of a leaf: a record field or an attribute of referenced users.
 enum Target {
     Field(FieldRef),
     User(RoleSel, UserField),
@@ -91,8 +98,8 @@ fn semantic(code: &'static str, span: Span, message: String, hint: Option<String
             code,
             message,
             offset: span.offset,
-            // The tree keeps character offsets only; callers that hold the query text can
-            // convert. For ASCII queries the two are equal.
+            // The tree keeps character offsets only, so this equals the byte offset for ASCII
+            // queries alone. `fill_byte_offset` corrects it from the query text.
             byte_offset: span.offset,
             len: span.len.max(1),
             hint,
@@ -185,10 +192,9 @@ impl Resolver<'_> {
 
     /// Finds what a field name refers to, or `None`.
     fn target(&self, name: &str) -> Option<Target> {
-        if self.scope.is_some()
-            && let Some(field) = UserField::parse(name)
-        {
-            return Some(Target::User(RoleSel::This, field));
+        if self.scope.is_some() {
+            // Inside a role scope, names refer to the scope's one user.
+            return UserField::parse(name).map(|field| Target::User(RoleSel::This, field));
         }
         if let Some(def) = self.schema.field(name) {
             return Some(Target::Field(field_ref(def)));
@@ -208,6 +214,9 @@ impl Resolver<'_> {
             Some(format!("use 'not {rest}:{written}'"))
         } else if name.eq_ignore_ascii_case("_exists_") {
             Some(format!("use '{written}:*'"))
+        } else if let Some(role) = self.scope {
+            let names: Vec<&str> = UserField::ALL.iter().map(|(n, _)| *n).collect();
+            Some(format!("inside {role}:{{ … }} the fields are tag, {}", names.join(", ")))
         } else {
             let mut candidates: Vec<&str> = Vec::new();
             for def in &self.schema.fields {
@@ -250,8 +259,21 @@ impl Resolver<'_> {
     ) -> RResult<Query> {
         let mut queries = Vec::new();
         let mut first_error = None;
-        for def in self.schema.fields.iter().filter(|d| pattern.matches(&d.name)) {
-            let target = Target::Field(field_ref(def));
+        let targets: Vec<Target> = match self.scope {
+            Some(_) => UserField::ALL
+                .iter()
+                .filter(|(name, _)| pattern.matches(name))
+                .map(|(_, field)| Target::User(RoleSel::This, *field))
+                .collect(),
+            None => self
+                .schema
+                .fields
+                .iter()
+                .filter(|def| pattern.matches(&def.name))
+                .map(|def| Target::Field(field_ref(def)))
+                .collect(),
+        };
+        for target in targets {
             match pred(self, &target) {
                 Ok(p) => queries.push(target.query(p)),
                 Err(e) => {
@@ -609,6 +631,24 @@ mod tests {
     }
 
     #[test]
+    fn record_field_in_scope_rejected() {
+        let e = err("recipient:{ severity:high }");
+        assert_eq!((e.code, e.offset), ("S001", 12));
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("department")));
+    }
+
+    #[test]
+    fn field_pattern_in_scope_uses_user_fields() {
+        let Query::Scope { inner, .. } = ok("sender:{ dep*:Finance }") else { panic!("scope") };
+        let expected = Query::User {
+            role: RoleSel::This,
+            field: UserField::Department,
+            pred: Pred::Words(vec!["finance".to_string()]),
+        };
+        assert_eq!(*inner, expected);
+    }
+
+    #[test]
     fn free_text_in_scope_rejected() {
         let e = err("recipient:{ VIP }");
         assert_eq!((e.code, e.offset), ("S004", 12));
@@ -755,6 +795,15 @@ mod tests {
         assert_eq!(p.to_string(), "exec*");
         let e = err("tag:\"   \"");
         assert_eq!((e.code, e.offset), ("S006", 4));
+    }
+
+    #[test]
+    fn byte_offset_filled_from_query() {
+        let query = "subject:é and sevrity:high";
+        let mut e = err(query);
+        assert_eq!((e.offset, e.byte_offset), (14, 14));
+        fill_byte_offset(&mut e, query);
+        assert_eq!(e.byte_offset, 15);
     }
 
     #[test]

@@ -73,8 +73,7 @@ impl FieldDef {
 
     /// Returns true when `name` names this field, ignoring case.
     pub fn is_named(&self, name: &str) -> bool {
-        self.name.eq_ignore_ascii_case(name)
-            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+        self.name.eq_ignore_ascii_case(name) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
 }
 
@@ -141,10 +140,7 @@ pub struct Schema {
 impl Schema {
     /// Looks a field up by schema name or alias, ignoring case.
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
-        self.fields
-            .iter()
-            .find(|f| f.name.eq_ignore_ascii_case(name))
-            .or_else(|| self.fields.iter().find(|f| f.is_named(name)))
+        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)).or_else(|| self.fields.iter().find(|f| f.is_named(name)))
     }
 
     /// Adds source columns that are not already fields (by name or alias).
