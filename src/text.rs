@@ -17,6 +17,25 @@ pub fn fold_value(value: &str) -> String {
     caseless::default_case_fold_str(value)
 }
 
+/// Folds a mail address, UPN, domain or object id for comparison: trims, lower-cases ASCII
+/// letters only (so the result never depends on the locale, and `straße` stays distinct from
+/// `strasse`), and writes an internationalised domain in its ASCII form (`BÜCHER.test` becomes
+/// `xn--bcher-kva.test`). Text that IDNA rejects keeps its lower-cased ASCII form.
+pub fn fold_address(address: &str) -> String {
+    let trimmed = address.trim();
+    match trimmed.rsplit_once('@') {
+        Some((local, domain)) => format!("{}@{}", local.to_ascii_lowercase(), fold_domain(domain)),
+        None => fold_domain(trimmed),
+    }
+}
+
+fn fold_domain(domain: &str) -> String {
+    if domain.is_ascii() {
+        return domain.to_ascii_lowercase();
+    }
+    idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_ascii_lowercase())
+}
+
 /// Splits text into case-folded words: runs of letters and digits.
 pub fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(fold_value).collect()
@@ -67,6 +86,14 @@ mod tests {
     #[test]
     fn fold_name_full_case_folding() {
         assert_eq!(fold_name("STRASSE"), fold_name("straße"));
+    }
+
+    #[test]
+    fn fold_address_ascii_only_and_idna() {
+        assert_eq!(fold_address(" ILKER@Contoso.Test "), "ilker@contoso.test");
+        assert_eq!(fold_address("user@BÜCHER.test"), "user@xn--bcher-kva.test");
+        assert_ne!(fold_address("straße@contoso.test"), fold_address("strasse@contoso.test"));
+        assert_eq!(fold_address("Contoso.COM"), "contoso.com");
     }
 
     #[test]

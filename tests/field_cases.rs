@@ -312,3 +312,17 @@ fn folding_ignores_locale_and_idna_domains() {
         assert_eq!(count("tag:Strasse"), "0", "{lang}");
     }
 }
+
+#[test]
+fn address_query_folds_ascii_only() {
+    let env = Env::new();
+    let mail = env.file(
+        "mail.csv",
+        "NetworkMessageId,RecipientEmailAddress\nm-1,straße@contoso.test\nm-2,user@BÜCHER.test\nm-3,ILKER@contoso.test\n",
+    );
+    assert_eq!(env.count(&["recipient:strasse@contoso.test"], &mail), 0);
+    assert_eq!(env.count(&["recipient:straße@contoso.test"], &mail), 1);
+    assert_eq!(env.count(&["recipient:user@xn--bcher-kva.test"], &mail), 1);
+    assert_eq!(env.count(&["recipient.domain:bücher.TEST"], &mail), 1);
+    assert_eq!(env.count(&["recipient:ilker@CONTOSO.test"], &mail), 1);
+}

@@ -235,7 +235,11 @@ pub fn explain(args: &ExplainArgs) -> Outcome {
         None => None,
         Some(kind) => match filter::resolve(&parsed.root, &map::model_schema(kind), &resolve) {
             Ok(query) => Some(query),
-            Err(error) => return explain_error(args, &error.diagnostic, &mut out),
+            Err(error) => {
+                let mut diagnostic = error.diagnostic;
+                filter::fill_byte_offset(&mut diagnostic, &args.query);
+                return explain_error(args, &diagnostic, &mut out);
+            }
         },
     };
     if args.json {

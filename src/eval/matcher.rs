@@ -171,6 +171,9 @@ fn user_matches(
     if *pred == Pred::Exists {
         return !values.is_empty();
     }
+    if let (true, Pred::Keyword(wanted)) = (field.is_address(), pred) {
+        return values.iter().any(|v| text::fold_address(v) == *wanted);
+    }
     let ty = field.ty();
     values.iter().any(|v| text_matches(v, ty, pred))
 }

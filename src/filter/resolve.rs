@@ -70,6 +70,11 @@ impl Target {
         }
     }
 
+    /// Returns true for user attributes compared as addresses.
+    fn is_address(&self) -> bool {
+        matches!(self, Target::User(_, field) if field.is_address())
+    }
+
     fn name(&self) -> String {
         match self {
             Target::Field(f) => f.name.clone(),
@@ -318,6 +323,9 @@ impl Resolver<'_> {
     fn eq_pred(&self, target: &Target, value: &Term, span: Span) -> RResult<Pred> {
         let ty = target.ty();
         match (ty, value) {
+            (_, Term::Plain(s) | Term::Phrase(s)) if target.is_address() => {
+                Ok(Pred::Keyword(text::fold_address(s)))
+            }
             (FieldType::Keyword | FieldType::Enum, Term::Plain(s) | Term::Phrase(s)) => {
                 Ok(Pred::Keyword(text::fold_value(s)))
             }

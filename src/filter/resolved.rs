@@ -36,7 +36,8 @@ pub enum Cmp {
 pub enum Pred {
     /// The field has a value (an empty string counts; null and an empty list do not).
     Exists,
-    /// The whole value equals this text after case folding (keyword, enum; value folded).
+    /// The whole value equals this text after case folding (keyword, enum; value folded). For
+    /// address-like user attributes both sides are folded with `text::fold_address` instead.
     Keyword(String),
     /// The whole value matches the pattern, case-insensitively (any field type with text).
     Wild(Pattern),

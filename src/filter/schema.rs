@@ -73,7 +73,8 @@ impl FieldDef {
 
     /// Returns true when `name` names this field, ignoring case.
     pub fn is_named(&self, name: &str) -> bool {
-        self.name.eq_ignore_ascii_case(name) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+        self.name.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
 }
 
@@ -114,6 +115,14 @@ impl UserField {
         Self::ALL.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, f)| *f)
     }
 
+    /// Returns true for attributes compared as addresses, with `text::fold_address`.
+    pub fn is_address(self) -> bool {
+        matches!(
+            self,
+            UserField::Address | UserField::Upn | UserField::Domain | UserField::ObjectId
+        )
+    }
+
     /// Returns the value type.
     pub fn ty(self) -> FieldType {
         match self {
@@ -140,7 +149,10 @@ pub struct Schema {
 impl Schema {
     /// Looks a field up by schema name or alias, ignoring case.
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
-        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name)).or_else(|| self.fields.iter().find(|f| f.is_named(name)))
+        self.fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+            .or_else(|| self.fields.iter().find(|f| f.is_named(name)))
     }
 
     /// Adds source columns that are not already fields (by name or alias).
