@@ -245,16 +245,16 @@ pub fn explain(args: &ExplainArgs) -> Outcome {
     if args.json {
         let value = serde_json::json!({
             "canonical": canonical,
-            "tree": format!("{:#?}", parsed.root),
-            "resolved": resolved.as_ref().map(|q| format!("{q:#?}")),
+            "tree": filter::outline(&parsed.root),
+            "resolved": resolved.as_ref().map(filter::outline_resolved),
             "warnings": parsed.warnings.iter().map(Diagnostic::to_json).collect::<Vec<_>>(),
         });
         writeln!(out, "{value:#}")?;
     } else {
         writeln!(out, "canonical: {canonical}")?;
-        writeln!(out, "tree:\n{:#?}", parsed.root)?;
+        write!(out, "tree:\n{}", indent(&filter::outline(&parsed.root)))?;
         if let Some(query) = &resolved {
-            writeln!(out, "resolved:\n{query:#?}")?;
+            write!(out, "resolved:\n{}", indent(&filter::outline_resolved(query)))?;
         }
         let mut err = io::stderr().lock();
         for warning in &parsed.warnings {
@@ -262,6 +262,10 @@ pub fn explain(args: &ExplainArgs) -> Outcome {
         }
     }
     Ok(EXIT_OK)
+}
+
+fn indent(outline: &str) -> String {
+    outline.lines().map(|line| format!("  {line}\n")).collect()
 }
 
 fn explain_error(args: &ExplainArgs, diagnostic: &Diagnostic, out: &mut dyn Write) -> Outcome {

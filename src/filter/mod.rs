@@ -9,6 +9,7 @@ mod dates;
 pub mod error;
 mod glob;
 mod lex;
+mod outline;
 mod parse;
 mod print;
 #[cfg(test)]
@@ -18,6 +19,7 @@ pub mod resolved;
 pub mod schema;
 
 pub use error::{Diagnostic, FilterError};
+pub use outline::{outline, outline_resolved};
 pub use parse::{HARD_MAX_DEPTH, ParseOptions, parse};
 pub use print::{escape_value, print, quote_value};
 pub use resolve::{ResolveOptions, fill_byte_offset, resolve};
