@@ -12,8 +12,8 @@ use super::address::{clean_address, is_service_account};
 use super::cells::{flatten_json, parse_json_container, split_list};
 use super::enums::normalize_enum;
 use super::error::MapError;
-use super::schema::{FieldSpec, column_type, field_specs, is_model_name, time_field};
-use super::source::{Cell, Entry, Source, normalized_name};
+use super::schema::{FieldSpec, column_kind, field_specs, is_model_name, time_field};
+use super::source::{Cell, Entry, Source};
 use super::timestamp::parse_timestamp;
 
 /// A record under construction.
@@ -140,7 +140,7 @@ impl<'c> Builder<'c> {
     }
 
     /// Types one source value: JSON numbers and booleans keep their type, arrays become lists,
-    /// objects compact JSON text. Text is typed by [`column_type`]: times must parse, numbers and
+    /// objects compact JSON text. Text is typed by [`column_kind`]: times must parse, numbers and
     /// booleans are converted when they parse, and multi-valued columns are split.
     fn extra_value(&self, prefix: &str, entry: &Entry) -> Result<Value, MapError> {
         let text = match (entry.cell.as_str(), entry.cell) {
@@ -148,7 +148,8 @@ impl<'c> Builder<'c> {
             (None, Cell::Json(json)) => return Ok(json_value(json)),
             (None, Cell::Text(s)) => s,
         };
-        let ty = column_type(entry.name);
+        let column = column_kind(entry.name);
+        let ty = column.ty;
         let trimmed = text.trim();
         if trimmed.is_empty() {
             let typed = !matches!(ty, FieldType::Keyword | FieldType::Text | FieldType::Enum);
@@ -170,7 +171,7 @@ impl<'c> Builder<'c> {
                 "false" => Value::Bool(false),
                 _ => Value::Str(text.to_string()),
             },
-            _ if is_list_column(entry.name) => str_list(split_list(trimmed)),
+            _ if column.list => str_list(split_list(trimmed)),
             _ if trimmed.starts_with('[') => match parse_json_container(trimmed) {
                 Some(items) => str_list(items),
                 None => Value::Str(text.to_string()),
@@ -360,28 +361,4 @@ fn json_element(json: &Json) -> Value {
 
 fn str_list(items: Vec<String>) -> Value {
     Value::List(items.into_iter().map(Value::Str).collect())
-}
-
-/// Normalized names of the columns that hold several values in one cell.
-const LIST_COLUMNS: &[&str] = &[
-    "threattypes",
-    "threattype",
-    "threatnames",
-    "detectionmethods",
-    "detectiontechnology",
-    "recipients",
-    "recipient",
-    "to",
-    "cc",
-    "bcc",
-    "tags",
-    "context",
-    "additionalactions",
-    "categories",
-    "attacktechniques",
-    "threatclassification",
-];
-
-fn is_list_column(name: &str) -> bool {
-    LIST_COLUMNS.contains(&normalized_name(name).as_str())
 }

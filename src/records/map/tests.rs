@@ -170,6 +170,41 @@ fn envelope_other_tables_skipped() {
     }
 }
 
+#[test]
+fn csv_part_tables_skipped_unless_kind_given() {
+    let url_info = "Timestamp\tNetworkMessageId\tUrl\tUrlDomain\tUrlLocation\n2024-06-02T08:15:30Z\tnm-1\thttps://partner.test/a\tpartner.test\tBody";
+    let items = csv_items(url_info);
+    let mapped = map_item(&items[0], &ctx(SourceFormat::Csv, None)).expect("maps");
+    assert_eq!(mapped, Mapped::Skipped { table: "EmailUrlInfo".to_string() });
+    let forced =
+        expect_record(map_item(&items[0], &ctx(SourceFormat::Csv, Some(RecordKind::Email))));
+    assert_eq!(forced.kind, RecordKind::Email);
+    let attachment = r#"{"NetworkMessageId":"nm-1","RecipientEmailAddress":"user1@contoso.test","FileName":"a.pdf","FileType":"pdf","SHA256":"00"}"#;
+    let mapped = map_json_text(attachment, None).expect("maps");
+    assert_eq!(mapped, Mapped::Skipped { table: "EmailAttachmentInfo".to_string() });
+}
+
+#[test]
+fn map_item_runs_on_many_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<MapContext>();
+    assert_send_sync::<Mapped>();
+    assert_send_sync::<MapError>();
+    use rayon::prelude::*;
+    let items: Vec<RawItem> = (0..64)
+        .map(|i| RawItem {
+            line: i,
+            body: RawBody::Json(ENVELOPE_EMAIL.replace("nm-2", &format!("nm-{i}"))),
+        })
+        .collect();
+    let context = ctx(SourceFormat::Ndjson, None);
+    let ids: Vec<String> =
+        items.par_iter().map(|item| expect_record(map_item(item, &context)).id).collect();
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(id, &format!("nm-{i}/user3@contoso.test"));
+    }
+}
+
 const ALERT_INFO: &str = "Timestamp\tAlertId\tTitle\tCategory\tSeverity\tServiceSource\tDetectionSource\tAttackTechniques
 2024-06-03T10:00:00Z\tda-1\tPhish delivered due to an IP allow policy\tInitialAccess\tMedium\tMicrosoft Defender for Office 365\tMicrosoft Defender for Office 365\t[\"Phishing (T1566)\"]";
 
