@@ -170,14 +170,25 @@ pub(crate) fn normalized_name(name: &str) -> String {
     normalized_chars(name).collect()
 }
 
-/// Hashes the normalized form of a name (FNV-1a), without allocating.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// Hashes the normalized form of a name (FNV-1a over its UTF-8 bytes), without allocating.
 pub(crate) fn name_key(name: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for c in normalized_chars(name) {
-        let mut buf = [0u8; 4];
-        for byte in c.encode_utf8(&mut buf).bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+    let name = strip_utc_suffix(name);
+    let mut hash = FNV_OFFSET;
+    let mut add = |byte: u8| {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(FNV_PRIME);
+    };
+    if name.is_ascii() {
+        // Fast path with the same result as the general one: for ASCII, `char::is_alphanumeric`
+        // and `char::to_lowercase` agree with their `ascii` forms.
+        name.bytes().filter(u8::is_ascii_alphanumeric).for_each(|b| add(b.to_ascii_lowercase()));
+    } else {
+        for c in normalized_chars(name) {
+            let mut buf = [0u8; 4];
+            c.encode_utf8(&mut buf).bytes().for_each(&mut add);
         }
     }
     hash
@@ -199,6 +210,20 @@ mod tests {
         assert!(same_normalized_name("TimeGenerated [UTC]", "TimeGenerated"));
         assert!(!same_normalized_name("Sender", "SenderIP"));
         assert_eq!(name_key("Delivery action"), name_key("deliveryAction"));
+        assert_eq!(
+            name_key("Größe"),
+            name_key("GRÖSSE".to_lowercase().replace("ss", "ß").as_str())
+        );
+    }
+
+    #[test]
+    fn ascii_fast_path_matches_general_hash() {
+        for name in ["Sender Address", "TimeGenerated [UTC]", "x_1-Y"] {
+            let general = normalized_name(name)
+                .bytes()
+                .fold(FNV_OFFSET, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME));
+            assert_eq!(name_key(name), general, "{name}");
+        }
     }
 
     #[test]
