@@ -134,7 +134,12 @@ impl<'c> Builder<'c> {
                 continue;
             }
             let value = self.extra_value(source.prefix, entry)?;
-            self.extra.push((format!("{}{}", source.prefix, entry.name), value));
+            let name = if source.prefix.is_empty() {
+                entry.name.to_string()
+            } else {
+                format!("{}{}", source.prefix, entry.name)
+            };
+            self.extra.push((name, value));
         }
         Ok(())
     }

@@ -1,6 +1,9 @@
 //! Model fields of each record kind, the columns that fill them, and the types of source
 //! columns.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::filter::schema::{FieldDef, FieldSource, FieldType, Schema};
 use crate::records::RecordKind;
 
@@ -310,8 +313,34 @@ pub(crate) struct ColumnKind {
     pub list: bool,
 }
 
-/// Classifies a source column by its name, normalizing the name once.
+/// Maximum number of column names that [`column_kind`] caches per thread. The cache is
+/// cleared when full, so JSON inputs with ever-new key names cannot grow it without bound.
+const COLUMN_CACHE_SIZE: usize = 4096;
+
+thread_local! {
+    static COLUMN_KINDS: RefCell<HashMap<String, ColumnKind>> = RefCell::new(HashMap::new());
+}
+
+/// Classifies a source column by its name. Results are cached per thread, because every row
+/// of an input repeats the same column names.
 pub(crate) fn column_kind(column: &str) -> ColumnKind {
+    let cached = COLUMN_KINDS.with(|cache| cache.borrow().get(column).copied());
+    if let Some(kind) = cached {
+        return kind;
+    }
+    let kind = classify_column(column);
+    COLUMN_KINDS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= COLUMN_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(column.to_string(), kind);
+    });
+    kind
+}
+
+/// Classifies a source column by its name, normalizing the name once.
+fn classify_column(column: &str) -> ColumnKind {
     let base = strip_utc_suffix(column).trim();
     let normalized = normalized_name(base);
     ColumnKind { ty: type_of(base, &normalized), list: LIST_COLUMNS.contains(&normalized.as_str()) }

@@ -167,7 +167,17 @@ fn normalized_chars(name: &str) -> impl Iterator<Item = char> + '_ {
 
 /// Returns the normalized form of a name: its letters and digits, lower-cased.
 pub(crate) fn normalized_name(name: &str) -> String {
+    let name = strip_utc_suffix(name);
+    if name.is_ascii() {
+        return ascii_normalized_bytes(name).map(char::from).collect();
+    }
     normalized_chars(name).collect()
+}
+
+/// Iterates over the lower-cased letters and digits of an ASCII name. For ASCII text this
+/// gives the same result as [`normalized_chars`], without Unicode case mapping.
+fn ascii_normalized_bytes(name: &str) -> impl Iterator<Item = u8> + '_ {
+    name.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase())
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -184,7 +194,7 @@ pub(crate) fn name_key(name: &str) -> u64 {
     if name.is_ascii() {
         // Fast path with the same result as the general one: for ASCII, `char::is_alphanumeric`
         // and `char::to_lowercase` agree with their `ascii` forms.
-        name.bytes().filter(u8::is_ascii_alphanumeric).for_each(|b| add(b.to_ascii_lowercase()));
+        ascii_normalized_bytes(name).for_each(add);
     } else {
         for c in normalized_chars(name) {
             let mut buf = [0u8; 4];
@@ -196,6 +206,10 @@ pub(crate) fn name_key(name: &str) -> u64 {
 
 /// Compares two names by their normalized forms.
 pub(crate) fn same_normalized_name(a: &str, b: &str) -> bool {
+    let (a, b) = (strip_utc_suffix(a), strip_utc_suffix(b));
+    if a.is_ascii() && b.is_ascii() {
+        return ascii_normalized_bytes(a).eq(ascii_normalized_bytes(b));
+    }
     normalized_chars(a).eq(normalized_chars(b))
 }
 
