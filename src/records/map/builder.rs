@@ -204,8 +204,8 @@ impl<'c> Builder<'c> {
             return;
         }
         let existing = self.users.iter_mut().find(|u| {
-            let same_address = matches!((&address, &u.address), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
-            let same_object = matches!((&object_id, &u.object_id), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+            let same_address = same_ignoring_case(&address, &u.address);
+            let same_object = same_ignoring_case(&object_id, &u.object_id);
             let one_address_missing = address.is_none() || u.address.is_none();
             u.role == Some(role) && (same_address || (same_object && one_address_missing))
         });
@@ -277,7 +277,12 @@ impl<'c> Builder<'c> {
     }
 }
 
-/// Returns the items of a cell that may hold several values: a split text list, a JSON array,
+/// Returns true when both values are present and equal ignoring ASCII case.
+fn same_ignoring_case(a: &Option<String>, b: &Option<String>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+}
+
+/// Returns the items of a cell that may contain several values: a split text list, a JSON array,
 /// or the values of a JSON object.
 pub(crate) fn cell_items(cell: Cell) -> Vec<String> {
     match (cell.as_str(), cell) {

@@ -387,7 +387,8 @@ fn has_suffix_ignoring_case(text: &str, suffix: &str) -> bool {
 /// Returns true for names such as `IsClickedThrough` or `isIncident`.
 fn is_flag_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!((chars.next(), chars.next(), chars.next()), (Some('I' | 'i'), Some('s'), Some(c)) if c.is_ascii_uppercase() || c == '_')
+    let starts_with_is = matches!((chars.next(), chars.next()), (Some('I' | 'i'), Some('s')));
+    starts_with_is && chars.next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Timestamp parsing for the text forms that exports use.
 //!
 //! Accepted forms, all case-insensitive:
-//! - ISO-8601 / RFC 3339: `2024-06-02`, `2024-06-02T08:15`, `2024-06-02T08:15:30`,
+//! - ISO-8601 / RFC 3339: `2024-06-02`, `2024/06/02`, `2024-06-02T08:15`, `2024-06-02T08:15:30`,
 //!   `2024-06-02 08:15:30.069Z`, `2024-06-02T08:15:30.1234567+02:00` (also `+0200`, `+02`).
 //! - US-locale text of Log Analytics and portal exports: `6/4/2021, 4:00:37.371 PM`,
 //!   `12/31/2023 11:59:59 PM`, `11/4/2020 21:11`, `11/4/2020`.
@@ -158,18 +158,20 @@ fn strip_utc_suffix(text: &str) -> &str {
     text
 }
 
+/// Returns true for text that starts with a four-digit year and a `-` or `/`.
 fn looks_iso(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.len() >= 5 && bytes.iter().take(4).all(u8::is_ascii_digit) && bytes.get(4) == Some(&b'-')
+    let separator = bytes.get(4).copied();
+    bytes.iter().take(4).filter(|b| b.is_ascii_digit()).count() == 4
+        && matches!(separator, Some(b'-' | b'/'))
 }
 
 fn parse_iso(cursor: &mut Cursor) -> Option<Parts> {
     let mut parts = Parts { year: cursor.digits(4, 4)?, ..Parts::default() };
-    if !cursor.eat(b'-') {
-        return None;
-    }
+    let separator = cursor.peek().filter(|b| matches!(b, b'-' | b'/'))?;
+    cursor.pos += 1;
     parts.month = cursor.digits(1, 2)?;
-    if !cursor.eat(b'-') {
+    if !cursor.eat(separator) {
         return None;
     }
     parts.day = cursor.digits(1, 2)?;
@@ -389,6 +391,8 @@ mod tests {
     #[test]
     fn date_only_is_midnight_utc() {
         assert_eq!(ts("2024-06-03"), "2024-06-03T00:00:00Z");
+        assert_eq!(ts("2024/06/03 10:00"), "2024-06-03T10:00:00Z");
+        assert_eq!(ts("2024/06-03"), "invalid");
         assert_eq!(ts("6/3/2024"), "2024-06-03T00:00:00Z");
     }
 
