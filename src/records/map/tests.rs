@@ -319,6 +319,17 @@ fn ti_mail_data_mapped() {
 }
 
 #[test]
+fn ti_mail_threat_names_from_attachments() {
+    let text = TI_MAIL.replace(
+        r#""Verdict":"Phish","#,
+        r#""Verdict":"Malware","AttachmentData":[{"FileName":"a.eml","MalwareFamily":"HTML/Phish.A"},{"FileName":"b.eml","MalwareFamily":"HTML/Phish.A"}],"#,
+    );
+    let record = expect_record(map_json_text(&text, None));
+    assert_eq!(list(record.field("threat_names")), vec!["HTML/Phish.A"]);
+    assert_eq!(list(record.field("threat_types")), vec!["Malware"]);
+}
+
+#[test]
 fn ti_mail_envelope_sender_when_no_header_sender() {
     let text = TI_MAIL.replace(r#""P2Sender":"Billing <billing@partner.test>","#, "");
     let record = expect_record(map_json_text(&text, None));
