@@ -126,8 +126,8 @@ impl<'c> Builder<'c> {
             .ok_or_else(|| self.invalid_time(prefix, entry.name, &text))
     }
 
-    /// Keeps every entry of `source` whose name is not a model field name of the kind in
-    /// `extra`, typed by [`extra_value`](Self::extra_value).
+    /// Copies the entries of `source` into `extra`, typed by
+    /// [`extra_value`](Self::extra_value), except those named like a model field of the kind.
     pub fn add_extra(&mut self, source: &Source) -> Result<(), MapError> {
         for entry in source.entries() {
             if is_model_name(self.kind, entry.name) {
