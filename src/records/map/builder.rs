@@ -12,8 +12,8 @@ use super::address::{clean_address, is_service_account};
 use super::cells::{flatten_json, parse_json_container, split_list};
 use super::enums::normalize_enum;
 use super::error::MapError;
-use super::schema::{FieldSpec, column_type, field_specs, is_model_name, time_field};
-use super::source::{Cell, Entry, Source, normalized_name};
+use super::schema::{FieldSpec, column_kind, field_specs, is_model_name, time_field};
+use super::source::{Cell, Entry, Source};
 use super::timestamp::parse_timestamp;
 
 /// A record under construction.
@@ -126,21 +126,26 @@ impl<'c> Builder<'c> {
             .ok_or_else(|| self.invalid_time(prefix, entry.name, &text))
     }
 
-    /// Keeps every entry of `source` whose name is not a model field name of the kind in
-    /// `extra`, typed by [`extra_value`](Self::extra_value).
+    /// Copies the entries of `source` into `extra`, typed by
+    /// [`extra_value`](Self::extra_value), except those named like a model field of the kind.
     pub fn add_extra(&mut self, source: &Source) -> Result<(), MapError> {
         for entry in source.entries() {
             if is_model_name(self.kind, entry.name) {
                 continue;
             }
             let value = self.extra_value(source.prefix, entry)?;
-            self.extra.push((format!("{}{}", source.prefix, entry.name), value));
+            let name = if source.prefix.is_empty() {
+                entry.name.to_string()
+            } else {
+                format!("{}{}", source.prefix, entry.name)
+            };
+            self.extra.push((name, value));
         }
         Ok(())
     }
 
     /// Types one source value: JSON numbers and booleans keep their type, arrays become lists,
-    /// objects compact JSON text. Text is typed by [`column_type`]: times must parse, numbers and
+    /// objects compact JSON text. Text is typed by [`column_kind`]: times must parse, numbers and
     /// booleans are converted when they parse, and multi-valued columns are split.
     fn extra_value(&self, prefix: &str, entry: &Entry) -> Result<Value, MapError> {
         let text = match (entry.cell.as_str(), entry.cell) {
@@ -148,7 +153,8 @@ impl<'c> Builder<'c> {
             (None, Cell::Json(json)) => return Ok(json_value(json)),
             (None, Cell::Text(s)) => s,
         };
-        let ty = column_type(entry.name);
+        let column = column_kind(entry.name);
+        let ty = column.ty;
         let trimmed = text.trim();
         if trimmed.is_empty() {
             let typed = !matches!(ty, FieldType::Keyword | FieldType::Text | FieldType::Enum);
@@ -170,7 +176,7 @@ impl<'c> Builder<'c> {
                 "false" => Value::Bool(false),
                 _ => Value::Str(text.to_string()),
             },
-            _ if is_list_column(entry.name) => str_list(split_list(trimmed)),
+            _ if column.list => str_list(split_list(trimmed)),
             _ if trimmed.starts_with('[') => match parse_json_container(trimmed) {
                 Some(items) => str_list(items),
                 None => Value::Str(text.to_string()),
@@ -198,8 +204,8 @@ impl<'c> Builder<'c> {
             return;
         }
         let existing = self.users.iter_mut().find(|u| {
-            let same_address = matches!((&address, &u.address), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
-            let same_object = matches!((&object_id, &u.object_id), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+            let same_address = same_ignoring_case(&address, &u.address);
+            let same_object = same_ignoring_case(&object_id, &u.object_id);
             let one_address_missing = address.is_none() || u.address.is_none();
             u.role == Some(role) && (same_address || (same_object && one_address_missing))
         });
@@ -271,7 +277,12 @@ impl<'c> Builder<'c> {
     }
 }
 
-/// Returns the items of a cell that may hold several values: a split text list, a JSON array,
+/// Returns true when both values are present and equal ignoring ASCII case.
+fn same_ignoring_case(a: &Option<String>, b: &Option<String>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+}
+
+/// Returns the items of a cell that may contain several values: a split text list, a JSON array,
 /// or the values of a JSON object.
 pub(crate) fn cell_items(cell: Cell) -> Vec<String> {
     match (cell.as_str(), cell) {
@@ -360,28 +371,4 @@ fn json_element(json: &Json) -> Value {
 
 fn str_list(items: Vec<String>) -> Value {
     Value::List(items.into_iter().map(Value::Str).collect())
-}
-
-/// Normalized names of the columns that hold several values in one cell.
-const LIST_COLUMNS: &[&str] = &[
-    "threattypes",
-    "threattype",
-    "threatnames",
-    "detectionmethods",
-    "detectiontechnology",
-    "recipients",
-    "recipient",
-    "to",
-    "cc",
-    "bcc",
-    "tags",
-    "context",
-    "additionalactions",
-    "categories",
-    "attacktechniques",
-    "threatclassification",
-];
-
-fn is_list_column(name: &str) -> bool {
-    LIST_COLUMNS.contains(&normalized_name(name).as_str())
 }

@@ -8,8 +8,9 @@ use serde_json::Value as Json;
 /// - Text that only looks like an array (`[a@x, b@x]`) loses its brackets and is split.
 /// - A JSON object gives the values of its keys, flattened, so the `DetectionMethods` form
 ///   `{"Phish":["URL detonation","Spoof DMARC"]}` gives the two methods. The keys are dropped.
-/// - Other text is split on `,` and `;`, but not inside double quotes, `<...>` or `(...)`. A part without
-///   `@` that is followed by a `<...>` part is joined to it, so `Doe, Jane <jane@x>` stays whole.
+/// - Other text is split on `,` and `;`, but not inside double quotes, `<...>` or `(...)`.
+///   A part without `@` that is followed by a `<...>` part is joined to it, so
+///   `Doe, Jane <jane@x>` stays whole.
 pub fn split_list(text: &str) -> Vec<String> {
     let trimmed = text.trim();
     if trimmed.is_empty() {

@@ -6,7 +6,7 @@
 //!
 //! | field | exported | stored |
 //! |---|---|---|
-//! | `delivery_action`, `latest_delivery_action` | `DeliveredAsSpam`, `Delivered to junk`, `junked` | `Junked` |
+//! | `delivery_action` (also `latest_`) | `DeliveredAsSpam`, `Delivered to junk`, `junked` | `Junked` |
 //! | `delivery_location`, `original_delivery_location` | `Inbox/folder`, `inbox` | `Inbox` |
 //! | | `Junk`, `JunkFolder`, `Junk folder`, `junkFolder` | `Junk` |
 //! | | `On-premises/External`, `On-prem/external`, `external` | `External` |

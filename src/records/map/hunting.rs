@@ -4,7 +4,9 @@
 //! `{"category":"AdvancedHunting-<Table>","properties":{<columns>},"time":...,"tenantId":...}`.
 //! `EmailEvents` rows are emails and `AlertInfo`/`AlertEvidence` rows alerts. Rows of other
 //! tables (`EmailUrlInfo`, `EmailAttachmentInfo`, `EmailPostDeliveryEvents`, `UrlClickEvents`,
-//! ...) describe parts of a message or a click and are reported as skipped.
+//! ...) describe parts of a message or a click and are reported as skipped. CSV and plain JSON
+//! exports of those tables are recognised by their columns and skipped too, unless a record
+//! kind is given.
 
 use serde_json::{Map, Value as Json};
 
@@ -44,6 +46,23 @@ pub(crate) fn table(name: &str) -> Option<Table> {
         "alertinfo" => Some(Table::AlertInfo),
         "alertevidence" => Some(Table::AlertEvidence),
         _ => None,
+    }
+}
+
+/// Recognises, by its columns, a row of an Advanced Hunting table whose rows describe a part
+/// of a message or a click rather than a message or an alert, and returns the table name.
+pub(crate) fn skipped_table(source: &Source) -> Option<&'static str> {
+    let has_all = |names: &[&str]| names.iter().all(|n| source.has(n));
+    if has_all(&["NetworkMessageId", "SHA256", "FileName", "FileType"]) && !source.has("Subject") {
+        Some("EmailAttachmentInfo")
+    } else if has_all(&["NetworkMessageId", "Url", "UrlLocation"]) {
+        Some("EmailUrlInfo")
+    } else if has_all(&["NetworkMessageId", "ActionTrigger", "ActionResult"]) {
+        Some("EmailPostDeliveryEvents")
+    } else if has_all(&["Url", "IsClickedThrough"]) {
+        Some("UrlClickEvents")
+    } else {
+        None
     }
 }
 

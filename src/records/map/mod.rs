@@ -3,7 +3,8 @@
 //!
 //! Formats, detected from the item's columns or keys:
 //! - Advanced Hunting `EmailEvents` (email), `AlertInfo` and `AlertEvidence` (alert), as CSV
-//!   exports and in the streaming envelope; other envelope tables are [`Mapped::Skipped`];
+//!   exports and in the streaming envelope; rows of other Advanced Hunting tables are
+//!   [`Mapped::Skipped`];
 //! - Threat Explorer email exports (`Sender address`, `Network message ID`, ...);
 //! - Office 365 Management Activity API `TIMailData` (email), Security & Compliance alerts and
 //!   AIR investigations (alert);
@@ -143,6 +144,9 @@ fn map_csv(
     ctx: &MapContext,
 ) -> Result<Mapped, MapError> {
     let source = Source::from_csv(header, cells);
+    if let Some(table) = skipped_flat_table(&source, ctx) {
+        return Ok(Mapped::Skipped { table: table.to_string() });
+    }
     let family = detect_flat(&source).with_override(ctx.kind);
     let raw = Raw::Csv { header: Arc::clone(header), cells: cells.to_vec() };
     build(family, None, &source, line, ctx).map(|builder| record(builder, raw))
@@ -177,12 +181,24 @@ fn map_json(line: u64, text: &str, ctx: &MapContext) -> Result<Mapped, MapError>
         return build(family, None, &source, line, ctx).map(|builder| record(builder, raw));
     }
     let source = Source::from_object(map, "");
-    let family = detect_json(map, &source).with_override(ctx.kind);
+    let family = detect_json(map, &source);
+    if matches!(family, Family::Email { .. } | Family::Alert)
+        && let Some(table) = skipped_flat_table(&source, ctx)
+    {
+        return Ok(Mapped::Skipped { table: table.to_string() });
+    }
+    let family = family.with_override(ctx.kind);
     build(family, Some(map), &source, line, ctx).map(|builder| record(builder, raw))
 }
 
 fn record(builder: Builder, raw: Raw) -> Mapped {
     Mapped::Record(Box::new(builder.finish(raw)))
+}
+
+/// Returns the table name of a row that is skipped because its table contains neither emails nor
+/// alerts. With a record kind given, every row is mapped.
+fn skipped_flat_table(source: &Source, ctx: &MapContext) -> Option<&'static str> {
+    if ctx.kind.is_some() { None } else { hunting::skipped_table(source) }
 }
 
 /// Detects the family of a flat row from its column names.

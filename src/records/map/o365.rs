@@ -60,27 +60,31 @@ pub(crate) fn detect(map: &Map<String, Json>) -> Option<Kind> {
     }
 }
 
-/// Maps a `TIMailData` record. Without a threat-type field, the threat types come from
-/// `ThreatsAndDetectionTech` (`"Phish: [Spoof DMARC]"`), else from a `Verdict` that names a
-/// threat.
+/// Maps a `TIMailData` record. Fields the record lacks are derived where it carries the facts
+/// elsewhere: threat types and detection methods from `ThreatsAndDetectionTech`
+/// (`"Phish: [Spoof DMARC]"`), threat types else from a `Verdict` that names a threat, and
+/// threat names from the `MalwareFamily` of `AttachmentData`.
 pub(crate) fn map_ti_mail(builder: &mut Builder, source: &Source) -> Result<(), MapError> {
     builder.fill_fields(&[source])?;
+    let threats =
+        source.get("ThreatsAndDetectionTech").map(|e| cell_items(e.cell)).unwrap_or_default();
+    let (types, methods) = split_threats_and_methods(&threats);
     if builder.field("threat_types").is_none() {
-        let from_tech: Vec<String> = source
-            .get("ThreatsAndDetectionTech")
-            .map(|e| cell_items(e.cell))
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|item| item.split(':').next())
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .collect();
-        if !from_tech.is_empty() {
-            builder.set_text("threat_types", &from_tech.join(","));
+        if !types.is_empty() {
+            builder.set_text("threat_types", &types.join(","));
         } else if let Some(verdict) = builder.field_text("verdict").map(String::from)
             && names_threat(&verdict)
         {
             builder.set_text("threat_types", &verdict);
+        }
+    }
+    if builder.field("detection_methods").is_none() && !methods.is_empty() {
+        builder.set_text("detection_methods", &methods.join(","));
+    }
+    if builder.field("threat_names").is_none() {
+        let families = attachment_malware_families(source);
+        if !families.is_empty() {
+            builder.set_text("threat_names", &families.join(","));
         }
     }
     generic::add_email_users(builder, source);
@@ -89,6 +93,39 @@ pub(crate) fn map_ti_mail(builder: &mut Builder, source: &Source) -> Result<(), 
         .map(String::from)
         .or_else(|| generic::generic_id(source));
     builder.add_extra(source)
+}
+
+/// Splits `ThreatsAndDetectionTech` items such as `Phish: [Spoof DMARC, URL detonation]` into
+/// threat types and detection methods.
+fn split_threats_and_methods(items: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut types = Vec::new();
+    let mut methods = Vec::new();
+    for item in items {
+        let (threat, rest) = item.split_once(':').unwrap_or((item.as_str(), ""));
+        let threat = threat.trim();
+        if !threat.is_empty() && !types.iter().any(|t: &String| t.eq_ignore_ascii_case(threat)) {
+            types.push(threat.to_string());
+        }
+        let inner = rest.trim().trim_start_matches('[').trim_end_matches(']');
+        methods.extend(inner.split(',').map(str::trim).filter(|m| !m.is_empty()).map(String::from));
+    }
+    (types, methods)
+}
+
+/// Returns the malware families named in `AttachmentData[].MalwareFamily`, each once.
+fn attachment_malware_families(source: &Source) -> Vec<String> {
+    let mut families: Vec<String> = Vec::new();
+    let Some(Cell::Json(Json::Array(attachments))) = source.get("AttachmentData").map(|e| e.cell)
+    else {
+        return families;
+    };
+    for family in attachments.iter().filter_map(|a| a.get("MalwareFamily")?.as_str()) {
+        let family = family.trim();
+        if !family.is_empty() && !families.iter().any(|f| f == family) {
+            families.push(family.to_string());
+        }
+    }
+    families
 }
 
 fn names_threat(verdict: &str) -> bool {
@@ -184,5 +221,19 @@ fn add_entity_users(builder: &mut Builder, entities: Option<&Json>) {
         {
             builder.add_users_from_cell(Role::User, Cell::Json(recipient));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threats_and_detection_tech_split() {
+        let items =
+            vec!["Phish: [Spoof DMARC, URL detonation]".to_string(), "Spam: [Bulk]".to_string()];
+        let (types, methods) = split_threats_and_methods(&items);
+        assert_eq!(types, vec!["Phish", "Spam"]);
+        assert_eq!(methods, vec!["Spoof DMARC", "URL detonation", "Bulk"]);
     }
 }

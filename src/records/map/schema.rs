@@ -1,6 +1,9 @@
 //! Model fields of each record kind, the columns that fill them, and the types of source
 //! columns.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::filter::schema::{FieldDef, FieldSource, FieldType, Schema};
 use crate::records::RecordKind;
 
@@ -281,51 +284,111 @@ const TEXT_COLUMNS: &[&str] = &[
     "comments",
 ];
 
+/// Normalized names of the columns whose cells contain several values.
+const LIST_COLUMNS: &[&str] = &[
+    "threattypes",
+    "threattype",
+    "threatnames",
+    "detectionmethods",
+    "detectiontechnology",
+    "recipients",
+    "recipient",
+    "to",
+    "cc",
+    "bcc",
+    "tags",
+    "context",
+    "additionalactions",
+    "categories",
+    "attacktechniques",
+    "threatclassification",
+];
+
+/// The value type of a source column, and whether its cells contain lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ColumnKind {
+    /// The value type.
+    pub ty: FieldType,
+    /// True for columns whose cells contain several values (`ThreatTypes`, `Recipients`).
+    pub list: bool,
+}
+
+/// Maximum number of column names that [`column_kind`] caches per thread. The cache is
+/// cleared when full, so JSON inputs with ever-new key names cannot grow it without bound.
+const COLUMN_CACHE_SIZE: usize = 4096;
+
+thread_local! {
+    static COLUMN_KINDS: RefCell<HashMap<String, ColumnKind>> = RefCell::new(HashMap::new());
+}
+
+/// Classifies a source column by its name. Results are cached per thread, because every row
+/// of an input repeats the same column names.
+pub(crate) fn column_kind(column: &str) -> ColumnKind {
+    let cached = COLUMN_KINDS.with(|cache| cache.borrow().get(column).copied());
+    if let Some(kind) = cached {
+        return kind;
+    }
+    let kind = classify_column(column);
+    COLUMN_KINDS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= COLUMN_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(column.to_string(), kind);
+    });
+    kind
+}
+
+/// Classifies a source column by its name, normalizing the name once.
+fn classify_column(column: &str) -> ColumnKind {
+    let base = strip_utc_suffix(column).trim();
+    let normalized = normalized_name(base);
+    ColumnKind { ty: type_of(base, &normalized), list: LIST_COLUMNS.contains(&normalized.as_str()) }
+}
+
 /// Returns the type of a source column from its name.
 ///
 /// - `Date`: the common time columns (`Timestamp`, `CreationTime`, `MessageTime`,
 ///   `createdDateTime`, `StartTimeUtc`, `Date`, ...), and Log Analytics `_t` columns.
-/// - `Integer`: names ending in `Count` or `Size` (`AttachmentCount`, `FileSize`),
-///   `BulkComplaintLevel`, and Log Analytics `_d` columns.
+/// - `Integer`: names ending in `Count` or `Size` (`AttachmentCount`, `FileSize`), and
+///   `BulkComplaintLevel`.
+/// - `Float`: Log Analytics `_d` columns.
 /// - `Boolean`: Log Analytics `_b` columns and names of the form `IsXxx` (`IsClickedThrough`).
 /// - `Text`: subjects, titles, descriptions and display names.
 /// - `Keyword`: everything else.
 pub fn column_type(column: &str) -> FieldType {
-    let base = strip_utc_suffix(column).trim();
-    let lower = base.to_ascii_lowercase();
-    if lower.ends_with("_t") || is_time_column(column) {
-        return FieldType::Date;
-    }
-    if lower.ends_with("_b") || is_flag_name(base) {
-        return FieldType::Boolean;
-    }
-    if lower.ends_with("_d") {
-        return FieldType::Float;
-    }
-    let normalized = normalized_name(base);
-    if normalized.ends_with("count")
+    column_kind(column).ty
+}
+
+fn type_of(base: &str, normalized: &str) -> FieldType {
+    if has_suffix_ignoring_case(base, "_t") || TIME_COLUMNS.contains(&normalized) {
+        FieldType::Date
+    } else if has_suffix_ignoring_case(base, "_b") || is_flag_name(base) {
+        FieldType::Boolean
+    } else if has_suffix_ignoring_case(base, "_d") {
+        FieldType::Float
+    } else if normalized.ends_with("count")
         || normalized.ends_with("size")
         || normalized == "bulkcomplaintlevel"
     {
-        return FieldType::Integer;
+        FieldType::Integer
+    } else if TEXT_COLUMNS.contains(&normalized) {
+        FieldType::Text
+    } else {
+        FieldType::Keyword
     }
-    if TEXT_COLUMNS.contains(&normalized.as_str()) {
-        return FieldType::Text;
-    }
-    FieldType::Keyword
 }
 
-/// Returns true for the columns whose values must parse as timestamps.
-pub(crate) fn is_time_column(column: &str) -> bool {
-    let base = strip_utc_suffix(column).trim();
-    base.to_ascii_lowercase().ends_with("_t")
-        || TIME_COLUMNS.contains(&normalized_name(base).as_str())
+fn has_suffix_ignoring_case(text: &str, suffix: &str) -> bool {
+    let split = text.len().saturating_sub(suffix.len());
+    text.get(split..).is_some_and(|tail| tail.eq_ignore_ascii_case(suffix))
 }
 
 /// Returns true for names such as `IsClickedThrough` or `isIncident`.
 fn is_flag_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!((chars.next(), chars.next(), chars.next()), (Some('I' | 'i'), Some('s'), Some(c)) if c.is_ascii_uppercase() || c == '_')
+    let starts_with_is = matches!((chars.next(), chars.next()), (Some('I' | 'i'), Some('s')));
+    starts_with_is && chars.next().is_some_and(|c| c.is_ascii_uppercase() || c == '_')
 }
 
 #[cfg(test)]

@@ -167,17 +167,38 @@ fn normalized_chars(name: &str) -> impl Iterator<Item = char> + '_ {
 
 /// Returns the normalized form of a name: its letters and digits, lower-cased.
 pub(crate) fn normalized_name(name: &str) -> String {
+    let name = strip_utc_suffix(name);
+    if name.is_ascii() {
+        return ascii_normalized_bytes(name).map(char::from).collect();
+    }
     normalized_chars(name).collect()
 }
 
-/// Hashes the normalized form of a name (FNV-1a), without allocating.
+/// Iterates over the lower-cased letters and digits of an ASCII name. For ASCII text this
+/// gives the same result as [`normalized_chars`], without Unicode case mapping.
+fn ascii_normalized_bytes(name: &str) -> impl Iterator<Item = u8> + '_ {
+    name.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase())
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// Hashes the normalized form of a name (FNV-1a over its UTF-8 bytes), without allocating.
 pub(crate) fn name_key(name: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for c in normalized_chars(name) {
-        let mut buf = [0u8; 4];
-        for byte in c.encode_utf8(&mut buf).bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+    let name = strip_utc_suffix(name);
+    let mut hash = FNV_OFFSET;
+    let mut add = |byte: u8| {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(FNV_PRIME);
+    };
+    if name.is_ascii() {
+        // Fast path with the same result as the general one: for ASCII, `char::is_alphanumeric`
+        // and `char::to_lowercase` agree with their `ascii` forms.
+        ascii_normalized_bytes(name).for_each(add);
+    } else {
+        for c in normalized_chars(name) {
+            let mut buf = [0u8; 4];
+            c.encode_utf8(&mut buf).bytes().for_each(&mut add);
         }
     }
     hash
@@ -185,6 +206,10 @@ pub(crate) fn name_key(name: &str) -> u64 {
 
 /// Compares two names by their normalized forms.
 pub(crate) fn same_normalized_name(a: &str, b: &str) -> bool {
+    let (a, b) = (strip_utc_suffix(a), strip_utc_suffix(b));
+    if a.is_ascii() && b.is_ascii() {
+        return ascii_normalized_bytes(a).eq(ascii_normalized_bytes(b));
+    }
     normalized_chars(a).eq(normalized_chars(b))
 }
 
@@ -199,6 +224,20 @@ mod tests {
         assert!(same_normalized_name("TimeGenerated [UTC]", "TimeGenerated"));
         assert!(!same_normalized_name("Sender", "SenderIP"));
         assert_eq!(name_key("Delivery action"), name_key("deliveryAction"));
+        assert_eq!(
+            name_key("Größe"),
+            name_key("GRÖSSE".to_lowercase().replace("ss", "ß").as_str())
+        );
+    }
+
+    #[test]
+    fn ascii_fast_path_matches_general_hash() {
+        for name in ["Sender Address", "TimeGenerated [UTC]", "x_1-Y"] {
+            let general = normalized_name(name)
+                .bytes()
+                .fold(FNV_OFFSET, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME));
+            assert_eq!(name_key(name), general, "{name}");
+        }
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Timestamp parsing for the text forms that exports use.
 //!
 //! Accepted forms, all case-insensitive:
-//! - ISO-8601 / RFC 3339: `2024-06-02`, `2024-06-02T08:15`, `2024-06-02T08:15:30`,
+//! - ISO-8601 / RFC 3339: `2024-06-02`, `2024/06/02`, `2024-06-02T08:15`, `2024-06-02T08:15:30`,
 //!   `2024-06-02 08:15:30.069Z`, `2024-06-02T08:15:30.1234567+02:00` (also `+0200`, `+02`).
 //! - US-locale text of Log Analytics and portal exports: `6/4/2021, 4:00:37.371 PM`,
 //!   `12/31/2023 11:59:59 PM`, `11/4/2020 21:11`, `11/4/2020`.
+//! - English month names: `Jun 3, 2024 9:41:07 AM`, `June 3, 2024, 09:41`, `Jun 3 2024`.
 //!
 //! A value without a zone is UTC, and so is a trailing ` UTC` or ` GMT`. The fraction may have
 //! any number of digits (`.069` is 69 ms). Digits past the seventh are truncated, because
@@ -16,7 +17,13 @@ use crate::time::{TICKS_PER_SECOND, Timestamp};
 pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
     let text = strip_utc_suffix(text.trim());
     let mut cursor = Cursor { bytes: text.as_bytes(), pos: 0 };
-    let parsed = if looks_iso(text) { parse_iso(&mut cursor)? } else { parse_us(&mut cursor)? };
+    let parsed = if looks_iso(text) {
+        parse_iso(&mut cursor)?
+    } else if text.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        parse_month_name(&mut cursor)?
+    } else {
+        parse_us(&mut cursor)?
+    };
     if cursor.pos != cursor.bytes.len() {
         return None;
     }
@@ -151,18 +158,20 @@ fn strip_utc_suffix(text: &str) -> &str {
     text
 }
 
+/// Returns true for text that starts with a four-digit year and a `-` or `/`.
 fn looks_iso(text: &str) -> bool {
     let bytes = text.as_bytes();
-    bytes.len() >= 5 && bytes.iter().take(4).all(u8::is_ascii_digit) && bytes.get(4) == Some(&b'-')
+    let separator = bytes.get(4).copied();
+    bytes.iter().take(4).filter(|b| b.is_ascii_digit()).count() == 4
+        && matches!(separator, Some(b'-' | b'/'))
 }
 
 fn parse_iso(cursor: &mut Cursor) -> Option<Parts> {
     let mut parts = Parts { year: cursor.digits(4, 4)?, ..Parts::default() };
-    if !cursor.eat(b'-') {
-        return None;
-    }
+    let separator = cursor.peek().filter(|b| matches!(b, b'-' | b'/'))?;
+    cursor.pos += 1;
     parts.month = cursor.digits(1, 2)?;
-    if !cursor.eat(b'-') {
+    if !cursor.eat(separator) {
         return None;
     }
     parts.day = cursor.digits(1, 2)?;
@@ -225,12 +234,60 @@ fn parse_us(cursor: &mut Cursor) -> Option<Parts> {
     }
     parts.year = cursor.digits(4, 4)?;
 
+    parse_optional_clock(cursor, &mut parts)?;
+    Some(parts)
+}
+
+/// Reads `Mon D, YYYY[,] [h:mm[:ss[.fraction]] [AM|PM]]`, with an English month name or its
+/// three-letter abbreviation.
+fn parse_month_name(cursor: &mut Cursor) -> Option<Parts> {
+    let start = cursor.pos;
+    while cursor.peek().is_some_and(|b| b.is_ascii_alphabetic()) {
+        cursor.pos += 1;
+    }
+    let word = std::str::from_utf8(cursor.bytes.get(start..cursor.pos)?).ok()?;
+    let mut parts = Parts { month: month_number(word)?, ..Parts::default() };
+    cursor.eat(b'.');
+    cursor.skip_spaces();
+    parts.day = cursor.digits(1, 2)?;
+    cursor.eat(b',');
+    cursor.skip_spaces();
+    parts.year = cursor.digits(4, 4)?;
+
+    parse_optional_clock(cursor, &mut parts)?;
+    Some(parts)
+}
+
+/// Returns the number of an English month name or three-letter abbreviation.
+fn month_number(word: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let lower = word.to_ascii_lowercase();
+    let is_name = |name: &&str| lower == *name || (lower.len() == 3 && name.starts_with(&lower));
+    let index = MONTHS.iter().position(is_name)?;
+    i64::try_from(index + 1).ok()
+}
+
+/// Reads what may follow a date in the US and month-name forms: `[,] [h:mm[:ss[.f]] [AM|PM]]`.
+fn parse_optional_clock(cursor: &mut Cursor, parts: &mut Parts) -> Option<()> {
     cursor.eat(b',');
     cursor.skip_spaces();
     if cursor.peek().is_none() {
-        return Some(parts);
+        return Some(());
     }
-    parse_clock(cursor, &mut parts)?;
+    parse_clock(cursor, parts)?;
 
     cursor.skip_spaces();
     let pm = if cursor.eat_word("PM") {
@@ -238,7 +295,7 @@ fn parse_us(cursor: &mut Cursor) -> Option<Parts> {
     } else if cursor.eat_word("AM") {
         false
     } else {
-        return Some(parts);
+        return Some(());
     };
 
     if !(1..=12).contains(&parts.hour) {
@@ -250,7 +307,7 @@ fn parse_us(cursor: &mut Cursor) -> Option<Parts> {
         (true, hour) => hour + 12,
         (false, hour) => hour,
     };
-    Some(parts)
+    Some(())
 }
 
 fn is_leap_year(year: i64) -> bool {
@@ -334,6 +391,8 @@ mod tests {
     #[test]
     fn date_only_is_midnight_utc() {
         assert_eq!(ts("2024-06-03"), "2024-06-03T00:00:00Z");
+        assert_eq!(ts("2024/06/03 10:00"), "2024-06-03T10:00:00Z");
+        assert_eq!(ts("2024/06-03"), "invalid");
         assert_eq!(ts("6/3/2024"), "2024-06-03T00:00:00Z");
     }
 
@@ -344,6 +403,15 @@ mod tests {
         assert_eq!(ts("11/4/2020 21:11"), "2020-11-04T21:11:00Z");
         assert_eq!(ts("1/1/2024 12:05 AM"), "2024-01-01T00:05:00Z");
         assert_eq!(ts("1/1/2024 12:05 pm"), "2024-01-01T12:05:00Z");
+    }
+
+    #[test]
+    fn month_name_forms() {
+        assert_eq!(ts("Jun 3, 2024 9:41:07 AM"), "2024-06-03T09:41:07Z");
+        assert_eq!(ts("June 3, 2024, 21:41"), "2024-06-03T21:41:00Z");
+        assert_eq!(ts("sep 30 2024"), "2024-09-30T00:00:00Z");
+        assert_eq!(ts("Sept 30 2024"), "invalid");
+        assert_eq!(ts("Jux 3, 2024"), "invalid");
     }
 
     #[test]
