@@ -98,6 +98,13 @@ fn alerts_from_csv_and_graph_together() {
     let setup = Setup::new();
     let files = ["alert-evidence.csv", "graph-alerts.json"];
     assert_eq!(setup.count("tag:* and severity:(high or medium)", &files), 3);
+    setup
+        .cmd()
+        .args(["filter", "--output", "csv", "tag:* and severity:high"])
+        .arg(fixture("graph-alerts.json"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("da0001"));
     assert_eq!(setup.count("tag:Finance", &files), 2);
 }
 

@@ -44,8 +44,12 @@ pub(crate) fn map_graph_alert(
     for entity in items("entities").iter().filter_map(Json::as_object) {
         add_entity_users(builder, entity);
     }
-    builder.id =
-        builder.field_text("alert_id").map(String::from).or_else(|| generic::generic_id(source));
+    // Graph's `id` names the alert; `providerAlertId` is the detecting product's own id, which
+    // the `alert_id` field prefers for other shapes. The older incidents API has only `alertId`.
+    let graph_id = text(map, "id").map(String::from);
+    builder.id = graph_id
+        .or_else(|| builder.field_text("alert_id").map(String::from))
+        .or_else(|| generic::generic_id(source));
     builder.add_extra(source)
 }
 
