@@ -246,3 +246,43 @@ fn json_input_without_match_prints_empty_array() {
         .code(1)
         .stdout("[]\n");
 }
+
+#[test]
+fn query_error_as_json_for_programs() {
+    let setup = Setup::new();
+    let assert = setup
+        .cmd()
+        .args(["filter", "--output", "json", "severity:high and"])
+        .arg(fixture("graph-alerts.json"))
+        .assert()
+        .code(2)
+        .stdout("");
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let value: serde_json::Value = serde_json::from_str(stderr.trim()).expect("one JSON object");
+    assert_eq!(value["error"]["code"], "E002");
+    assert_eq!(value["error"]["offset"], 17);
+}
+
+#[test]
+fn explain_prints_canonical_form() {
+    let setup = Setup::new();
+    setup
+        .cmd()
+        .args(["explain", "NOT Severity:(High OR Medium) AND tag:VIP"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("canonical: not Severity:(High or Medium) and tag:VIP"));
+}
+
+#[test]
+fn tag_show_writes_filter_that_selects_tag() {
+    let setup = Setup::new();
+    setup.ok(&["tag", "create", r"C:\temp\"]);
+    setup.ok(&["tag", "add", r"C:\temp\", "alan.turing@contoso.test"]);
+    let assert = setup.cmd().args(["tag", "show", r"C:\temp\"]).assert().success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let filter_line = stdout.lines().find(|l| l.starts_with("filter:")).expect("a filter line");
+    let filter = filter_line.trim_start_matches("filter:").trim();
+    assert_eq!(filter, r#"tag:"C:\\temp\\""#);
+    assert_eq!(setup.count(filter, &["email-events.csv"]), 1);
+}

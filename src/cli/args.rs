@@ -156,13 +156,22 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "KIND")]
     pub kind: Option<RecordKind>,
 
-    /// Print the result, or the error, as JSON
-    #[arg(long)]
-    pub json: bool,
+    /// Output format; `json` prints the result, or the error, as one JSON object on stdout
+    #[arg(long, short, value_enum, default_value = "text")]
+    pub output: ExplainOutput,
 
     /// Query language options.
     #[command(flatten)]
     pub query_options: QueryOptions,
+}
+
+/// Output formats of `tagq explain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ExplainOutput {
+    /// Canonical form and outlines for reading
+    Text,
+    /// One JSON object for programs
+    Json,
 }
 
 /// `tagq directory …`

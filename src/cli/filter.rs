@@ -11,7 +11,9 @@ use crate::records::map;
 use crate::records::read::{Encoding, InputFormat, ReadOptions};
 use crate::records::write::{OutputFormat, RecordWriter, UserTags};
 
-use super::args::{EncodingArg, ExplainArgs, FilterArgs, FormatArg, OutputArg, QueryOptions};
+use super::args::{
+    EncodingArg, ExplainArgs, ExplainOutput, FilterArgs, FormatArg, OutputArg, QueryOptions,
+};
 use super::{EXIT_ERROR, EXIT_NO_MATCH, EXIT_OK, Failure, Outcome};
 
 /// Runs `tagq filter`.
@@ -44,6 +46,7 @@ pub fn run(args: &FilterArgs, store: &Path, quiet: bool) -> Outcome {
     let summary = match result {
         Ok(Ok(summary)) => summary,
         Ok(Err(io_error)) => return Err(io_error.into()),
+        Err(error) if wants_json(args.output) => return Ok(print_json_error(&job.query, error)),
         Err(error) => return Err(stream_failure(&job.query, error)),
     };
     if args.count {
@@ -116,6 +119,26 @@ fn stream_failure(query: &str, error: StreamError) -> Failure {
             error.diagnostic.render(query)
         )),
     }
+}
+
+fn wants_json(output: Option<OutputArg>) -> bool {
+    matches!(output, Some(OutputArg::Json | OutputArg::Ndjson))
+}
+
+/// Prints a query error as one JSON object on stderr, for programs that asked for JSON output,
+/// and returns the error exit status.
+fn print_json_error(query: &str, error: StreamError) -> i32 {
+    let (mut diagnostic, file) = match error {
+        StreamError::Query(e) => (e.diagnostic, None),
+        StreamError::Resolve { file, error, .. } => (error.diagnostic, Some(file)),
+    };
+    filter::fill_byte_offset(&mut diagnostic, query);
+    let mut value = serde_json::json!({ "error": diagnostic.to_json() });
+    if let Some(file) = file {
+        value["error"]["file"] = serde_json::Value::String(file);
+    }
+    let _ = writeln!(io::stderr().lock(), "{value}");
+    EXIT_ERROR
 }
 
 fn render_query_error(query: &str, error: &FilterError) -> String {
@@ -242,7 +265,7 @@ pub fn explain(args: &ExplainArgs) -> Outcome {
             }
         },
     };
-    if args.json {
+    if args.output == ExplainOutput::Json {
         let value = serde_json::json!({
             "canonical": canonical,
             "tree": filter::outline(&parsed.root),
@@ -269,7 +292,7 @@ fn indent(outline: &str) -> String {
 }
 
 fn explain_error(args: &ExplainArgs, diagnostic: &Diagnostic, out: &mut dyn Write) -> Outcome {
-    if args.json {
+    if args.output == ExplainOutput::Json {
         writeln!(out, "{:#}", serde_json::json!({ "error": diagnostic.to_json() }))?;
         return Ok(EXIT_ERROR);
     }
