@@ -9,8 +9,15 @@ fn at(seconds: i64) -> Timestamp {
 
 fn new_store() -> (tempfile::TempDir, Store) {
     let temp = tempfile::tempdir().expect("temp dir");
-    let store = Store::open_at(&temp.path().join("store"), at(0)).expect("store opens");
+    let store =
+        Store::open_with_owner(&temp.path().join("store"), OWNER, at(0)).expect("store opens");
     (temp, store)
+}
+
+const OWNER: &str = "local:owner";
+
+fn owner(store: &Store) -> Session<'_> {
+    store.owner_session().expect("owner session").at(at(1))
 }
 
 fn directory_fixture() -> Directory {
@@ -19,29 +26,7 @@ fn directory_fixture() -> Directory {
 }
 
 fn add_tag(store: &Store, name: &str) {
-    let created: Result<(), TestError> = store.update_catalog(|catalog, _| {
-        catalog.create(name, "", at(1))?;
-        Ok(())
-    });
-    created.expect("tag created");
-}
-
-#[derive(Debug)]
-enum TestError {
-    Store(#[expect(dead_code, reason = "shown through Debug when a test fails")] StoreError),
-    Catalog(CatalogError),
-}
-
-impl From<StoreError> for TestError {
-    fn from(error: StoreError) -> TestError {
-        TestError::Store(error)
-    }
-}
-
-impl From<CatalogError> for TestError {
-    fn from(error: CatalogError) -> TestError {
-        TestError::Catalog(error)
-    }
+    owner(store).create_tag(name, "").expect("tag created");
 }
 
 #[test]
@@ -60,11 +45,9 @@ fn open_creates_store_with_system_tag() {
 fn changes_persist_across_opens() {
     let (_temp, store) = new_store();
     let directory = directory_fixture();
-    store.lock().expect("lock").save_directory(&directory).expect("saves directory");
-    let added: Result<_, TestError> = store.update_catalog(|catalog, directory| {
-        catalog.create("Finance", "", at(1))?;
-        Ok(catalog.add_members("Finance", &["user1@contoso.test"], directory, at(2))?)
-    });
+    owner(&store).import_directory(&directory, "dir.csv").expect("imports directory");
+    owner(&store).create_tag("Finance", "").expect("creates");
+    let added = owner(&store).at(at(2)).add_members("Finance", &["user1@contoso.test"]);
     assert_eq!(added.expect("adds").changed, vec!["user1@contoso.test"]);
     let snapshot = Store::open(store.dir()).expect("opens").read().expect("reads");
     assert!(snapshot.has_directory);
@@ -77,15 +60,15 @@ fn changes_persist_across_opens() {
 #[test]
 fn failed_update_saves_nothing() {
     let (_temp, store) = new_store();
-    let before = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
-    let result: Result<(), TestError> = store.update_catalog(|catalog, _| {
-        catalog.create("Finance", "", at(1))?;
-        catalog.create("finance", "", at(1))?;
-        Ok(())
-    });
-    assert!(matches!(result, Err(TestError::Catalog(CatalogError::DuplicateName { .. }))));
-    let after = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
-    assert_eq!(before, after);
+    add_tag(&store, "Finance");
+    let catalog_before = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
+    let audit_before = std::fs::read(store.dir().join(AUDIT_FILE)).expect("reads");
+    let result = owner(&store).create_tag("finance", "");
+    assert!(matches!(result, Err(StoreError::Catalog(CatalogError::DuplicateName { .. }))));
+    let catalog_after = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
+    let audit_after = std::fs::read(store.dir().join(AUDIT_FILE)).expect("reads");
+    assert_eq!(catalog_before, catalog_after);
+    assert_eq!(audit_before, audit_after);
 }
 
 fn damage(store: &Store, change: impl FnOnce(Vec<u8>) -> Vec<u8>) -> String {
@@ -212,37 +195,21 @@ fn concurrent_writers_keep_all_changes() {
 }
 
 #[test]
-fn try_lock_reports_held_lock() {
-    let (_temp, store) = new_store();
-    let held = store.lock().expect("first lock");
-    assert!(store.try_lock().expect("try").is_none());
-    drop(held);
-    assert!(store.try_lock().expect("try").is_some());
-}
-
-#[test]
 fn directory_reimport_keeps_members_by_id() {
     let (_temp, store) = new_store();
     let full = directory_fixture();
-    store.lock().expect("lock").save_directory(&full).expect("saves");
-    let added: Result<_, TestError> = store.update_catalog(|catalog, directory| {
-        catalog.create("T", "", at(1))?;
-        Ok(catalog.add_members(
-            "T",
-            &["user1@contoso.test", "user2@contoso.test"],
-            directory,
-            at(1),
-        )?)
-    });
-    added.expect("adds");
+    owner(&store).import_directory(&full, "full.csv").expect("imports");
+    owner(&store).create_tag("T", "").expect("creates");
+    let members = ["user1@contoso.test", "user2@contoso.test"];
+    owner(&store).add_members("T", &members).expect("adds");
     let text = "id,kind,address,display_name,aliases,mailbox,members\nu1,user,user1@contoso.test,User One,,,\n";
     let without_u2 = crate::directory::parse(text.as_bytes(), Path::new("d.csv")).expect("loads").0;
-    store.lock().expect("lock").save_directory(&without_u2).expect("saves");
+    owner(&store).import_directory(&without_u2, "d.csv").expect("imports");
     let snapshot = store.read().expect("reads");
     let view = snapshot.catalog.view("T", &snapshot.directory).expect("view");
     assert_eq!(view.effective_users.len(), 1);
     assert_eq!(view.orphaned.len(), 1);
-    store.lock().expect("lock").save_directory(&full).expect("saves");
+    owner(&store).import_directory(&full, "full.csv").expect("imports");
     let snapshot = store.read().expect("reads");
     let view = snapshot.catalog.view("T", &snapshot.directory).expect("view");
     assert_eq!(view.effective_users.len(), 2);
