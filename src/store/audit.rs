@@ -85,12 +85,11 @@ fn split_lines(bytes: &[u8]) -> Lines<'_> {
     Lines { complete, torn }
 }
 
-fn decode_line(line: &[u8], path: &Path, number: usize) -> Result<AuditRecord, String> {
-    envelope::decode::<AuditRecord>(AUDIT_FORMAT, line, path).map_err(|error| {
-        let text = error.to_string();
-        // The envelope error names the file; the caller adds the line number.
-        let prefix = format!("{} ", path.display());
-        format!("{} (line {number})", text.strip_prefix(&prefix).unwrap_or(&text))
+/// Decodes one line. The error text says what is wrong; the caller names the file and line.
+fn decode_line(line: &[u8], path: &Path) -> Result<AuditRecord, String> {
+    envelope::decode::<AuditRecord>(AUDIT_FORMAT, line, path).map_err(|error| match error {
+        StoreError::Damaged { reason, .. } => reason,
+        other => other.to_string(),
     })
 }
 
@@ -121,7 +120,7 @@ pub(crate) fn read_log(dir: &Path) -> Result<AuditLog, StoreError> {
     let mut aborted = std::collections::HashSet::new();
     let mut last_change: Option<(u64, String, String)> = None;
     for (index, line) in lines.complete.iter().enumerate() {
-        match decode_line(line, &path, index + 1) {
+        match decode_line(line, &path) {
             Ok(AuditRecord::Change { entry, file, checksum }) => {
                 last_change = Some((entry.seq, file, checksum));
                 log.entries.push(*entry);
@@ -157,9 +156,9 @@ pub(crate) fn recover(dir: &Path) -> Result<u64, StoreError> {
     }
     let Some(last) = lines.complete.last() else { return Ok(1) };
     let number = lines.complete.len();
-    let record = decode_line(last, &path, number).map_err(|reason| StoreError::Damaged {
+    let record = decode_line(last, &path).map_err(|reason| StoreError::Damaged {
         path: path.clone(),
-        reason: format!("{reason}; the last line must be readable to add changes"),
+        reason: format!("line {number}: {reason}; the last line must be readable to add changes"),
     })?;
     match record {
         AuditRecord::Aborted { seq } => Ok(seq + 1),
