@@ -84,9 +84,22 @@ fn write_entries(entries: &[&AuditEntry], output: OutputArg) -> io::Result<()> {
             entry.actor.clone(),
             entry.operation.as_str().to_string(),
             entry.target.clone(),
-            entry.before.to_string(),
-            entry.after.to_string(),
+            abbreviate(entry.before.to_string(), listing),
+            abbreviate(entry.after.to_string(), listing),
         ]);
     }
     write_listing(&table, listing)
+}
+
+/// Longest before/after text shown in a table cell; CSV shows the whole value.
+const TABLE_CELL_CHARS: usize = 120;
+
+/// Shortens a long value in table output, where a member list of a large import would make
+/// every row as wide as the list.
+fn abbreviate(text: String, listing: ListOutput) -> String {
+    if listing != ListOutput::Table || text.chars().count() <= TABLE_CELL_CHARS {
+        return text;
+    }
+    let kept: String = text.chars().take(TABLE_CELL_CHARS).collect();
+    format!("{kept}... (use --output json for the whole value)")
 }

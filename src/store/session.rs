@@ -111,7 +111,8 @@ impl<'a> Session<'a> {
     }
 
     /// Changes the catalog under the exclusive lock after checking a permission, and commits
-    /// it with its audit entry when it changed.
+    /// it with its audit entry when it changed. Member changes get the stored directory;
+    /// other changes get an empty one, which spares loading the snapshot.
     fn change_catalog<T>(
         &self,
         permission: Permission,
@@ -120,7 +121,11 @@ impl<'a> Session<'a> {
         let lock = self.store.lock()?;
         lock.load_roles()?.check(&self.actor, permission)?;
         let mut catalog = lock.load_catalog()?;
-        let directory = lock.load_directory()?.unwrap_or_default();
+        let directory = if permission == Permission::ChangeMembers {
+            lock.load_directory()?.unwrap_or_default()
+        } else {
+            Directory::default()
+        };
         let before = catalog.clone();
         let (value, draft) = change(&mut catalog, &directory)?;
         if catalog != before {
