@@ -22,8 +22,8 @@ impl Setup {
         Setup { temp: TempDir::new().expect("temporary directory") }
     }
 
-    /// A store whose directory has `users` mailbox users `userN@contoso.test` (N from 1) and
-    /// a tag Finance.
+    /// Creates a store whose directory has `users` mailbox users `userN@contoso.test` (N from
+    /// 1) and a tag Finance.
     fn with_users(users: usize) -> Setup {
         let setup = Setup::new();
         let directory = setup.write("directory.csv", directory_csv(1..users + 1, "").as_bytes());
@@ -341,7 +341,7 @@ fn deleted_member_orphaned_then_restored_by_cli() {
 
 // --- roles ---------------------------------------------------------------------------------
 
-/// A store with Finance, user1..user2, and one actor per role group.
+/// Creates a store with Finance, user1 and user2, and one actor per role group.
 fn role_setup() -> Setup {
     let setup = Setup::with_users(2);
     for (actor, group) in [

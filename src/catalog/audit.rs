@@ -74,7 +74,7 @@ pub struct AuditEntry {
     pub actor: String,
     /// The kind of change.
     pub operation: AuditOperation,
-    /// What changed: a tag name, an actor, a setting key or the directory file.
+    /// The changed object: a tag name, an actor, a setting key or the directory file.
     pub target: String,
     /// The relevant state before the change (`null` when there was none).
     pub before: Value,

@@ -150,7 +150,7 @@ pub enum CatalogError {
         /// The value as given.
         value: String,
     },
-    /// The actor holds no role group that allows the operation; nothing was changed.
+    /// No role group of the actor allows the operation, so nothing was changed.
     #[error(
         "permission denied: {actor} may not {operation}; role groups that allow it: {}; ask an \
          Organization Management member to assign one with `tagq role assign`",

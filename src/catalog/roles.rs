@@ -10,7 +10,7 @@
 //!
 //! Two roles sit behind the groups. Tag Reader reads tags, settings, role assignments and the
 //! audit log. Tag Manager also creates, edits and deletes tags, changes members and settings
-//! and imports the directory. Security Operator holds Tag Reader and, of Tag Manager, only
+//! and imports the directory. Security Operator has Tag Reader and, of Tag Manager, only
 //! the member changes. Assigning role groups belongs to Organization Management alone.
 
 use serde::{Deserialize, Serialize};
@@ -132,7 +132,7 @@ impl RoleGroup {
             .ok_or_else(|| CatalogError::UnknownRoleGroup { name: text.to_string() })
     }
 
-    /// Returns the roles behind the group. Security Operator also holds the member changes
+    /// Returns the roles behind the group. Security Operator also has the member changes
     /// of Tag Manager (see [`RoleGroup::allows`]).
     pub fn roles(self) -> &'static [Role] {
         match self {
@@ -187,7 +187,7 @@ pub struct Assignment {
     /// When the group was assigned.
     #[serde(with = "super::tags::rfc3339")]
     pub assigned: Timestamp,
-    /// Who assigned it.
+    /// The actor that made the assignment.
     pub assigned_by: String,
 }
 

@@ -238,7 +238,7 @@ pub enum TagCommand {
         #[arg(long, value_name = "TEXT")]
         description: String,
     },
-    /// Delete a custom tag; asks for confirmation on a terminal
+    /// Delete a custom tag, after confirmation on a terminal
     Delete {
         /// The tag's name
         name: String,
@@ -251,7 +251,7 @@ pub enum TagCommand {
         /// The tag's name
         name: String,
     },
-    /// Tags cannot be renamed: this command always fails with an error that says so
+    /// Tags cannot be renamed: this command always fails with that error
     #[command(hide = true)]
     Rename {
         /// The tag's name
@@ -308,7 +308,7 @@ pub enum RoleCommand {
     Remove {
         /// The actor: a mail address or local:NAME
         address: String,
-        /// The role group to remove [default: every group the actor holds]
+        /// The role group to remove [default: every group of the actor]
         group: Option<String>,
     },
 }

@@ -91,7 +91,8 @@ fn write_entries(entries: &[&AuditEntry], output: OutputArg) -> io::Result<()> {
     write_listing(&table, listing)
 }
 
-/// Longest before/after text shown in a table cell; CSV shows the whole value.
+/// Maximum characters of a before/after value in a table cell. CSV and JSON output show the
+/// whole value.
 const TABLE_CELL_CHARS: usize = 120;
 
 /// Shortens a long value in table output, where a member list of a large import would make

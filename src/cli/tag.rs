@@ -24,7 +24,7 @@ pub fn set_actor(actor: Option<String>) {
     let _ = ACTOR.set(actor.filter(|a| !a.trim().is_empty()));
 }
 
-/// Turns a store error into a message that says what to do.
+/// Converts a store error into a message for stderr.
 pub fn store_failure(error: StoreError) -> Failure {
     Failure::Message(error.to_string())
 }
@@ -100,8 +100,8 @@ pub fn run(command: TagCommand, dir: &Path, quiet: bool) -> Outcome {
     }
 }
 
-/// Deletes a custom tag. Without `--yes` it asks on a terminal and fails elsewhere, after
-/// checking the role and the tag so that those errors come first.
+/// Deletes a custom tag. Without `--yes` it prompts on a terminal and fails elsewhere. The
+/// role and the tag are checked before the prompt, so those errors come first.
 fn delete(session: &Session<'_>, name: &str, yes: bool, quiet: bool) -> Outcome {
     if !yes {
         session.check(Permission::ManageTags)?;

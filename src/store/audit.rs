@@ -1,6 +1,6 @@
 //! The audit log file and the commit protocol that ties it to the data files.
 //!
-//! `audit.ndjson` holds one envelope per line (format `tagq-audit`, with its own version and
+//! `audit.ndjson` contains one envelope per line (format `tagq-audit`, with its own version and
 //! checksum). A line is either a change, which names the data file it replaced and that
 //! file's new checksum, or an abort marker for a change that never reached its file.
 //!
@@ -52,7 +52,7 @@ pub(crate) enum AuditRecord {
 pub struct AuditProblem {
     /// 1-based line number.
     pub line: usize,
-    /// What is wrong with it.
+    /// The damage found, such as a checksum mismatch.
     pub reason: String,
 }
 
@@ -85,7 +85,8 @@ fn split_lines(bytes: &[u8]) -> Lines<'_> {
     Lines { complete, torn }
 }
 
-/// Decodes one line. The error text says what is wrong; the caller names the file and line.
+/// Decodes one line. The error text describes the damage, and the caller adds the file and
+/// line.
 fn decode_line(line: &[u8], path: &Path) -> Result<AuditRecord, String> {
     envelope::decode::<AuditRecord>(AUDIT_FORMAT, line, path).map_err(|error| match error {
         StoreError::Damaged { reason, .. } => reason,
@@ -146,6 +147,8 @@ pub(crate) fn read_log(dir: &Path) -> Result<AuditLog, StoreError> {
 
 /// Settles the outcome of an interrupted writer and returns the next sequence number. Call
 /// it only while holding the exclusive lock.
+// NOTE: this reads the whole log on every write to find its last line, so writes slow down
+// as the log grows; reading backwards from the end would make it constant.
 pub(crate) fn recover(dir: &Path) -> Result<u64, StoreError> {
     let path = path_in(dir);
     let bytes = read_bytes(&path)?;

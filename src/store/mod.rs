@@ -166,7 +166,7 @@ impl Store {
         Ok(Session::new(self, actor))
     }
 
-    /// Starts a session acting as the store's owner, who holds Organization Management.
+    /// Starts a session acting as the store's owner, who has Organization Management.
     pub fn owner_session(&self) -> Result<Session<'_>, StoreError> {
         let owner = self.read_roles()?.owner().to_string();
         Ok(Session::new(self, owner))

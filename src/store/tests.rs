@@ -405,3 +405,17 @@ fn owner_recorded_at_creation() {
     let reopened = Store::open_with_owner(store.dir(), "local:someone", at(9)).expect("opens");
     assert_eq!(reopened.owner_session().expect("session").actor(), OWNER);
 }
+
+#[test]
+fn damaged_last_audit_line_blocks_changes() {
+    let (_temp, store) = new_store();
+    add_tag(&store, "Finance");
+    let path = store.dir().join(AUDIT_FILE);
+    let text = std::fs::read_to_string(&path).expect("reads");
+    std::fs::write(&path, text.replacen("Finance", "Finanze", 1)).expect("writes");
+    let catalog_before = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
+    let message = owner(&store).create_tag("Legal", "").expect_err("rejected").to_string();
+    assert!(message.contains("audit.ndjson is damaged (line 1: checksum mismatch"), "{message}");
+    let catalog_after = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
+    assert_eq!(catalog_before, catalog_after);
+}
