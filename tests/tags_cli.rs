@@ -197,9 +197,9 @@ fn list_shows_counts_in_every_format() {
     let row = setup.listed("Finance");
     assert_eq!(row["kind"], "custom");
     assert_eq!(row["description"], "finance team");
-    assert_eq!(row["direct_users"], "2");
-    assert_eq!(row["direct_groups"], "1");
-    assert_eq!(row["effective_users"], "3");
+    assert_eq!(row["direct_users"], 2);
+    assert_eq!(row["direct_groups"], 1);
+    assert_eq!(row["effective_users"], 3);
     assert!(row["created"].as_str().is_some_and(|t| t.ends_with('Z')));
     assert!(row["modified"].as_str().is_some_and(|t| t.ends_with('Z')));
     let csv = setup.ok(&["tag", "list", "--output", "csv"]);
@@ -296,11 +296,11 @@ fn users_per_custom_tag_limit_holds_at_boundary() {
     let ten_thousand = setup.write("10000.txt", address_list(1..10_001).as_bytes());
     let ten_thousand_one = setup.write("10001.txt", address_list(1..10_002).as_bytes());
     setup.ok(&["tag", "import", "Finance", path_arg(&ten_thousand)]);
-    assert_eq!(setup.listed("Finance")["effective_users"], "10000");
+    assert_eq!(setup.listed("Finance")["effective_users"], 10000);
     let message = setup.fails(&["tag", "import", "T2", path_arg(&ten_thousand_one)]);
     assert!(message.contains("limits.users_per_custom_tag"), "{message}");
     assert!(message.contains("nothing changed"), "{message}");
-    assert_eq!(setup.listed("T2")["effective_users"], "0");
+    assert_eq!(setup.listed("T2")["effective_users"], 0);
 }
 
 #[test]
@@ -328,15 +328,15 @@ fn deleted_member_orphaned_then_restored_by_cli() {
     let without_user2 = setup.write("without.csv", directory_csv(1..2, "").as_bytes());
     setup.ok(&["directory", "import", path_arg(&without_user2)]);
     let row = setup.listed("T");
-    assert_eq!(row["effective_users"], "1");
-    assert_eq!(row["orphaned"], "1");
+    assert_eq!(row["effective_users"], 1);
+    assert_eq!(row["orphaned"], 1);
     let shown = setup.ok(&["tag", "show", "T", "--output", "csv"]);
     assert!(shown.contains("u2,orphaned,,,not in the directory"), "{shown}");
     let full = setup.write("full.csv", directory_csv(1..3, "").as_bytes());
     setup.ok(&["directory", "import", path_arg(&full)]);
     let row = setup.listed("T");
-    assert_eq!(row["effective_users"], "2");
-    assert_eq!(row["orphaned"], "0");
+    assert_eq!(row["effective_users"], 2);
+    assert_eq!(row["orphaned"], 0);
 }
 
 // --- roles ---------------------------------------------------------------------------------

@@ -248,6 +248,11 @@ fn kind_name(kind: TagKind) -> &'static str {
 fn list(session: &Session<'_>, output: ListOutput) -> Outcome {
     let snapshot = session.read()?;
     let views = snapshot.catalog.views(&snapshot.directory);
+    if output == ListOutput::Json {
+        let rows: Vec<serde_json::Value> = views.iter().map(list_json).collect();
+        writeln!(io::stdout().lock(), "{:#}", serde_json::Value::Array(rows))?;
+        return Ok(EXIT_OK);
+    }
     let mut table = Table::new(&[
         "name",
         "kind",
@@ -274,6 +279,21 @@ fn list(session: &Session<'_>, output: ListOutput) -> Outcome {
     }
     write_listing(&table, output)?;
     Ok(EXIT_OK)
+}
+
+/// Returns one row of `tag list --output json`, with the counts as numbers.
+fn list_json(view: &TagView) -> serde_json::Value {
+    serde_json::json!({
+        "name": view.name,
+        "kind": kind_name(view.kind),
+        "description": view.description,
+        "direct_users": view.direct_users.len(),
+        "direct_groups": view.direct_groups.len(),
+        "effective_users": view.effective_users.len(),
+        "orphaned": view.orphaned.len(),
+        "created": view.created.to_string(),
+        "modified": view.modified.to_string(),
+    })
 }
 
 fn show(session: &Session<'_>, name: &str, output: ListOutput) -> Outcome {

@@ -8,7 +8,7 @@
 //!   absent until the first import;
 //! - `roles.json`: the store's owner and the role groups assigned to actors (format
 //!   `tagq-roles`);
-//! - `audit.ndjson`: one line per change (see [`audit`](self) for the commit protocol);
+//! - `audit.ndjson`: one line per change (see [`audit`] for the commit protocol);
 //! - `lock`: an empty file that writers lock exclusively and readers lock shared.
 //!
 //! Each data file is wrapped in a versioned, checksummed envelope (see [`envelope`]), and a

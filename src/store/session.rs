@@ -218,9 +218,11 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// Imports members from a text with one address or object id per line (see
-    /// [`Catalog::import_members`]). The role check comes before any line is read. Needs
-    /// Tag Manager, or Security Operator.
+    /// Imports members from a text with one address or object id per line. The text is UTF-8
+    /// with or without a BOM, with LF or CRLF line ends, and blank lines and surrounding
+    /// whitespace are ignored. Without `skip_invalid`, any invalid line leaves the tag
+    /// unchanged, and with it the valid lines are applied. The role check comes before any
+    /// line is read. Needs Tag Manager, or Security Operator.
     pub fn import_members(
         &self,
         tag: &str,
