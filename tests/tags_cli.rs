@@ -185,6 +185,67 @@ fn delete_needs_yes_without_terminal() {
     assert!(message.contains("tag 'Finance' not found"), "{message}");
 }
 
+/// Runs `tagq ARGS` on a pseudo-terminal through util-linux `script`, typing `input`.
+/// Returns `None` when `script` is not installed.
+fn run_on_terminal(setup: &Setup, args: &str, input: &str) -> Option<(Option<i32>, String)> {
+    let script = Path::new("/usr/bin/script");
+    if !script.exists() {
+        return None;
+    }
+    let tagq = assert_cmd::cargo::cargo_bin("tagq");
+    let command = format!("{} {args}", tagq.display());
+    let output = std::process::Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .env("TAGQ_STORE", setup.store())
+        .env("USER", "tester")
+        .env_remove("TAGQ_ACTOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().map(|mut stdin| stdin.write_all(input.as_bytes()));
+            child.wait_with_output()
+        })
+        .expect("runs script");
+    Some((output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned()))
+}
+
+#[test]
+fn delete_asks_on_terminal() {
+    let setup = Setup::with_users(1);
+    setup.ok(&["tag", "create", "Kept"]);
+    let Some((code, shown)) = run_on_terminal(&setup, "tag delete Kept", "n\n") else {
+        eprintln!("skipped: /usr/bin/script (util-linux) not installed");
+        return;
+    };
+    assert_eq!(code, Some(2), "{shown}");
+    assert!(shown.contains("delete tag 'Kept' with 0 direct member(s)? [y/N]"), "{shown}");
+    assert!(shown.contains("deletion of tag 'Kept' cancelled"), "{shown}");
+    assert_eq!(setup.listed("Kept")["kind"], "custom");
+
+    let (code, shown) = run_on_terminal(&setup, "tag delete Kept", "y\n").expect("script");
+    assert_eq!(code, Some(0), "{shown}");
+    let listing = setup.ok(&["tag", "list", "--output", "csv"]);
+    assert!(!listing.contains("Kept"), "{listing}");
+}
+
+#[test]
+fn priority_account_limit_counts_group_members() {
+    let extra = "g1,group,team@contoso.test,Team,,,user1@contoso.test;user2@contoso.test;user3@contoso.test\n";
+    let setup = Setup::new();
+    let directory = setup.write("d.csv", directory_csv(1..4, extra).as_bytes());
+    setup.ok(&["directory", "import", path_arg(&directory)]);
+    setup.ok(&["config", "set", "limits.priority_account_users", "2"]);
+    let message = setup.fails(&["tag", "add", "Priority account", "team@contoso.test"]);
+    assert!(message.contains("would apply to 3 users, over the limit of 2"), "{message}");
+    assert!(message.contains("limits.priority_account_users"), "{message}");
+    assert!(setup.members("Priority account").is_empty());
+    setup.ok(&["config", "set", "limits.priority_account_users", "3"]);
+    setup.ok(&["tag", "add", "Priority account", "team@contoso.test"]);
+    assert_eq!(setup.listed("Priority account")["effective_users"], 3);
+}
+
 #[test]
 fn list_shows_counts_in_every_format() {
     let extra = "g1,group,team@contoso.test,Team,,,user2@contoso.test;user3@contoso.test\n";

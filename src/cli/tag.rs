@@ -117,11 +117,17 @@ fn delete(session: &Session<'_>, name: &str, yes: bool, quiet: bool) -> Outcome 
             tag.name,
             tag.members.len()
         );
-        if !confirm(&prompt)? {
-            return Err(Failure::Message(format!(
-                "tag '{}' was not deleted; confirm on a terminal, or pass --yes",
-                tag.name
-            )));
+        match confirm(&prompt)? {
+            Some(true) => {}
+            Some(false) => {
+                return Err(Failure::Message(format!("deletion of tag '{}' cancelled", tag.name)));
+            }
+            None => {
+                return Err(Failure::Message(format!(
+                    "tag '{}' was not deleted; confirm on a terminal, or pass --yes",
+                    tag.name
+                )));
+            }
         }
     }
     let tag = session.delete_tag(name)?;
@@ -138,17 +144,18 @@ fn not_found(catalog: &Catalog, name: &str) -> String {
     crate::catalog::CatalogError::TagNotFound { name: name.to_string(), suggestion }.to_string()
 }
 
-/// Asks a yes/no question when stdin and stderr are terminals. Returns false otherwise.
-fn confirm(prompt: &str) -> Result<bool, Failure> {
+/// Asks a yes/no question when stdin and stderr are terminals. Returns `None` when they are
+/// not, and otherwise whether the answer was `y` or `yes`.
+fn confirm(prompt: &str) -> Result<Option<bool>, Failure> {
     if !io::stdin().is_terminal() || !io::stderr().is_terminal() {
-        return Ok(false);
+        return Ok(None);
     }
     let mut err = io::stderr().lock();
     write!(err, "{prompt}")?;
     err.flush()?;
     let mut answer = String::new();
     io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(Some(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")))
 }
 
 /// Prints the tag's direct members, one address per line, in a form `tag import` reads back.
