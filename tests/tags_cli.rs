@@ -707,9 +707,11 @@ fn killed_import_leaves_old_or_new_members() {
     let setup = Setup::with_users(USERS);
     let file = setup.write("members.txt", address_list(1..USERS + 1).as_bytes());
 
+    // One uninterrupted import of the same size sets the range of kill delays.
     let started = Instant::now();
     setup.ok(&["tag", "import", "Finance", path_arg(&file)]);
     let full_run = started.elapsed();
+    setup.ok(&["tag", "delete", "Finance", "--yes"]);
 
     let mut delays = Delays(0x9E37_79B9_7F4A_7C15);
     let (mut old_state, mut new_state) = (0, 0);
@@ -725,7 +727,7 @@ fn killed_import_leaves_old_or_new_members() {
             .stderr(Stdio::null())
             .spawn()
             .expect("starts import");
-        std::thread::sleep(delays.next(full_run.mul_f64(1.2)));
+        std::thread::sleep(delays.next(full_run.mul_f64(1.6)));
         // `Child::kill` sends SIGKILL on Unix: no destructor or handler runs.
         let _ = child.kill();
         let _ = child.wait();
