@@ -132,12 +132,22 @@ impl Store {
 
     /// Opens a store like [`Store::open`], using `now` as the creation time of a new catalog.
     pub fn open_at(dir: &Path, now: Timestamp) -> Result<Store, StoreError> {
-        Store::open_with_owner(dir, &local_account(), now)
+        Store::create_missing(dir, local_account, now)
     }
 
     /// Opens a store like [`Store::open_at`], recording `owner` as the owner of a new store.
     /// A store created before role assignments existed gets `owner` on its first open.
     pub fn open_with_owner(dir: &Path, owner: &str, now: Timestamp) -> Result<Store, StoreError> {
+        Store::create_missing(dir, || owner.to_string(), now)
+    }
+
+    /// Opens a store and creates its catalog and role table when they are missing. `owner`
+    /// runs only then, so opening an existing store never looks up the local account.
+    fn create_missing(
+        dir: &Path,
+        owner: impl FnOnce() -> String,
+        now: Timestamp,
+    ) -> Result<Store, StoreError> {
         fs::create_dir_all(dir).map_err(|source| io_error("create", dir, source))?;
         let store = Store { dir: dir.to_path_buf() };
         let catalog_exists = store.path(CATALOG_FILE).exists();
@@ -150,7 +160,7 @@ impl Store {
             lock.save_catalog(&Catalog::new(now))?;
         }
         if !store.path(ROLES_FILE).exists() {
-            lock.save_roles(&RoleTable::new(owner)?)?;
+            lock.save_roles(&RoleTable::new(&owner())?)?;
         }
         Ok(store)
     }
