@@ -512,6 +512,22 @@ fn only_organization_management_assigns_roles() {
 }
 
 #[test]
+fn operator_cannot_import_directory_or_change_settings() {
+    let setup = role_setup();
+    let operator = Some("operator@contoso.test");
+    let directory = setup.write("d.csv", directory_csv(1..2, "").as_bytes());
+    let message = setup.fails_as(operator, &["directory", "import", path_arg(&directory)]);
+    assert!(message.contains("may not import the directory"), "{message}");
+    let message = setup.fails_as(operator, &["config", "set", "limits.custom_tags", "9"]);
+    assert!(message.contains("may not change settings"), "{message}");
+    assert_eq!(setup.ok_as(operator, &["config", "get", "limits.custom_tags"]), "500\n");
+    let audit = setup.ok_as(Some("reader@contoso.test"), &["audit", "--output", "csv"]);
+    assert_eq!(audit.lines().count(), 7, "header and six changes, none by the operator");
+    let message = setup.fails_as(Some("stranger@contoso.test"), &["audit"]);
+    assert!(message.contains("may not read tags"), "{message}");
+}
+
+#[test]
 fn as_flag_overrides_environment() {
     let setup = role_setup();
     let output = setup
