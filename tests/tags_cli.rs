@@ -215,17 +215,17 @@ fn run_on_terminal(setup: &Setup, args: &str, input: &str) -> Option<(Option<i32
 fn delete_asks_on_terminal() {
     let setup = Setup::with_users(1);
     setup.ok(&["tag", "create", "Kept"]);
-    let Some((code, shown)) = run_on_terminal(&setup, "tag delete Kept", "n\n") else {
+    let Some((code, screen)) = run_on_terminal(&setup, "tag delete Kept", "n\n") else {
         eprintln!("skipped: /usr/bin/script (util-linux) not installed");
         return;
     };
-    assert_eq!(code, Some(2), "{shown}");
-    assert!(shown.contains("delete tag 'Kept' with 0 direct member(s)? [y/N]"), "{shown}");
-    assert!(shown.contains("deletion of tag 'Kept' cancelled"), "{shown}");
+    assert_eq!(code, Some(2), "{screen}");
+    assert!(screen.contains("delete tag 'Kept' with 0 direct member(s)? [y/N]"), "{screen}");
+    assert!(screen.contains("deletion of tag 'Kept' cancelled"), "{screen}");
     assert_eq!(setup.listed("Kept")["kind"], "custom");
 
-    let (code, shown) = run_on_terminal(&setup, "tag delete Kept", "y\n").expect("script");
-    assert_eq!(code, Some(0), "{shown}");
+    let (code, screen) = run_on_terminal(&setup, "tag delete Kept", "y\n").expect("script");
+    assert_eq!(code, Some(0), "{screen}");
     let listing = setup.ok(&["tag", "list", "--output", "csv"]);
     assert!(!listing.contains("Kept"), "{listing}");
 }
@@ -391,8 +391,8 @@ fn deleted_member_orphaned_then_restored_by_cli() {
     let row = setup.listed("T");
     assert_eq!(row["effective_users"], 1);
     assert_eq!(row["orphaned"], 1);
-    let shown = setup.ok(&["tag", "show", "T", "--output", "csv"]);
-    assert!(shown.contains("u2,orphaned,,,not in the directory"), "{shown}");
+    let members_csv = setup.ok(&["tag", "show", "T", "--output", "csv"]);
+    assert!(members_csv.contains("u2,orphaned,,,not in the directory"), "{members_csv}");
     let full = setup.write("full.csv", directory_csv(1..3, "").as_bytes());
     setup.ok(&["directory", "import", path_arg(&full)]);
     let row = setup.listed("T");
@@ -592,8 +592,8 @@ fn damaged_audit_line_reported_by_cli() {
     assert_eq!(output.status.code(), Some(2));
     let messages = stderr(&output);
     assert!(messages.contains("audit.ndjson: line 2: checksum mismatch"), "{messages}");
-    let shown = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(shown.lines().count(), 3, "header and the two readable entries: {shown}");
+    let audit_csv = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(audit_csv.lines().count(), 3, "header and the two readable entries: {audit_csv}");
 }
 
 // --- store robustness ----------------------------------------------------------------------
