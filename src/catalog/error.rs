@@ -150,4 +150,47 @@ pub enum CatalogError {
         /// The value as given.
         value: String,
     },
+    /// No role group of the actor allows the operation, so nothing was changed.
+    #[error(
+        "permission denied: {actor} may not {operation}; role groups that allow it: {}; ask an \
+         Organization Management member to assign one with `tagq role assign`",
+        allowed.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ")
+    )]
+    PermissionDenied {
+        /// The acting identity.
+        actor: String,
+        /// The denied operation, such as "create, edit or delete tags".
+        operation: &'static str,
+        /// The role groups that allow the operation.
+        allowed: Vec<super::roles::RoleGroup>,
+    },
+    /// The role group name is not known.
+    #[error(
+        "unknown role group '{name}'; known groups: Organization Management, Security \
+         Administrator, Security Operator, Global Reader, Security Reader"
+    )]
+    UnknownRoleGroup {
+        /// The name as given.
+        name: String,
+    },
+    /// The actor identity is neither a mail address nor `local:NAME`.
+    #[error("invalid actor '{actor}'; expected a mail address or local:NAME")]
+    InvalidActor {
+        /// The identity as given.
+        actor: String,
+    },
+    /// The owner's Organization Management was to be removed.
+    #[error("{owner} owns the store and always holds Organization Management")]
+    OwnerRole {
+        /// The store's owner.
+        owner: String,
+    },
+    /// The role group to remove is not assigned to the actor.
+    #[error("{actor} does not hold {group}; see `tagq role list`")]
+    NoAssignment {
+        /// The actor, normalised.
+        actor: String,
+        /// The role group, or "any role group".
+        group: &'static str,
+    },
 }

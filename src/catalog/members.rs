@@ -136,7 +136,7 @@ fn member_lines(text: &[u8]) -> Result<Vec<(usize, &str)>, CatalogError> {
 impl Catalog {
     /// Adds members given by address or object id. Every member must be valid, or nothing
     /// changes and the error lists each invalid one with its 1-based position.
-    pub fn add_members(
+    pub(crate) fn add_members(
         &mut self,
         tag: &str,
         members: &[&str],
@@ -165,7 +165,7 @@ impl Catalog {
     /// noted as a duplicate. Without `skip_invalid`, any invalid line leaves the tag unchanged.
     /// With it, the valid lines are applied. Either way every invalid line is listed. A limit
     /// that the valid lines would pass rejects the whole import with an error.
-    pub fn import_members(
+    pub(crate) fn import_members(
         &mut self,
         tag: &str,
         text: &[u8],
@@ -267,7 +267,7 @@ impl Catalog {
 
     /// Removes members given by address or object id. Object ids also remove members that
     /// are no longer in the directory. Every member must be valid, or nothing changes.
-    pub fn remove_members(
+    pub(crate) fn remove_members(
         &mut self,
         tag: &str,
         members: &[&str],

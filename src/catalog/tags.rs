@@ -99,7 +99,7 @@ impl Catalog {
     }
 
     /// Changes a setting (see [`Settings::set`]).
-    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<(), CatalogError> {
+    pub(crate) fn set_setting(&mut self, key: &str, value: &str) -> Result<(), CatalogError> {
         self.settings.set(key, value)
     }
 
@@ -143,7 +143,7 @@ impl Catalog {
 
     /// Creates a custom tag. The name is trimmed and must differ, after [`fold_name`], from
     /// every tag including the system tag; the creator's spelling is kept.
-    pub fn create(
+    pub(crate) fn create(
         &mut self,
         name: &str,
         description: &str,
@@ -184,7 +184,7 @@ impl Catalog {
     }
 
     /// Changes a custom tag's description; an empty text clears it.
-    pub fn set_description(
+    pub(crate) fn set_description(
         &mut self,
         name: &str,
         description: &str,
@@ -212,7 +212,7 @@ impl Catalog {
     }
 
     /// Deletes a custom tag and returns it.
-    pub fn delete(&mut self, name: &str) -> Result<Tag, CatalogError> {
+    pub(crate) fn delete(&mut self, name: &str) -> Result<Tag, CatalogError> {
         let index = self.require(name)?;
         if self.tags.get(index).is_some_and(|t| t.kind == TagKind::System) {
             return Err(CatalogError::SystemTagDelete);
@@ -222,7 +222,7 @@ impl Catalog {
 }
 
 /// Serialises [`Timestamp`] as RFC 3339 text in UTC.
-mod rfc3339 {
+pub(super) mod rfc3339 {
     use serde::{Deserialize, Deserializer, Serializer};
 
     use crate::time::Timestamp;

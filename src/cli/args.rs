@@ -21,6 +21,11 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Act as this identity (a mail address or local:NAME), whose role groups the store's
+    /// role table lists [default: the store's owner]
+    #[arg(long = "as", global = true, env = "TAGQ_ACTOR", value_name = "ADDRESS")]
+    pub actor: Option<String>,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -39,6 +44,14 @@ pub enum Command {
     /// Create tags, list them and manage their members
     #[command(subcommand)]
     Tag(TagCommand),
+    /// Assign, list and remove the role groups of actors
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Show the audit log of changes to tags, members, roles, settings and the directory
+    Audit(AuditArgs),
+    /// Show and change the store's settings, such as the tag limits
+    #[command(subcommand)]
+    Config(ConfigCommand),
 }
 
 /// Input format names for `--format`.
@@ -226,6 +239,35 @@ pub enum TagCommand {
         #[arg(long, short, value_enum, default_value = "table")]
         output: ListOutput,
     },
+    /// Change a custom tag's description (the system tag's description is fixed)
+    Edit {
+        /// The tag's name
+        name: String,
+        /// The new description; an empty text clears it
+        #[arg(long, value_name = "TEXT")]
+        description: String,
+    },
+    /// Delete a custom tag, after confirmation on a terminal
+    Delete {
+        /// The tag's name
+        name: String,
+        /// Delete without asking (required when stdin is not a terminal)
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Print a tag's direct members, one address per line, in a form `tag import` reads
+    Export {
+        /// The tag's name
+        name: String,
+    },
+    /// Tags cannot be renamed: this command always fails with that error
+    #[command(hide = true)]
+    Rename {
+        /// The tag's name
+        name: String,
+        /// The name requested
+        new_name: String,
+    },
     /// Add users or groups to a tag, by address
     Add {
         /// The tag's name
@@ -251,5 +293,71 @@ pub enum TagCommand {
         /// Apply the valid lines even when some lines are invalid (the exit status is still 2)
         #[arg(long)]
         skip_invalid: bool,
+    },
+}
+
+/// `tagq role …`
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Give an actor a role group, such as "Security Operator"
+    Assign {
+        /// The actor: a mail address or local:NAME
+        address: String,
+        /// Organization Management, Security Administrator, Security Operator, Global Reader
+        /// or Security Reader (case, blanks and dashes are ignored)
+        group: String,
+    },
+    /// List the store's owner and every role assignment
+    List {
+        /// Output format
+        #[arg(long, short, value_enum, default_value = "table")]
+        output: ListOutput,
+    },
+    /// Take one role group, or all of them, from an actor
+    Remove {
+        /// The actor: a mail address or local:NAME
+        address: String,
+        /// The role group to remove [default: every group of the actor]
+        group: Option<String>,
+    },
+}
+
+/// Arguments of `tagq audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Show changes at or after this time: RFC 3339 (`2026-12-01T08:00:00Z`) or a date,
+    /// taken as midnight UTC
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Show only changes of this tag (names compare ignoring case and blanks)
+    #[arg(long, value_name = "NAME")]
+    pub tag: Option<String>,
+
+    /// Output format
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub output: OutputArg,
+}
+
+/// `tagq config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// List every setting with its value
+    List {
+        /// Output format
+        #[arg(long, short, value_enum, default_value = "table")]
+        output: ListOutput,
+    },
+    /// Print one setting's value
+    Get {
+        /// The setting, such as limits.custom_tags
+        key: String,
+    },
+    /// Change a setting
+    Set {
+        /// The setting, such as limits.custom_tags
+        key: String,
+        /// The new value: a whole number of at least 1
+        value: String,
     },
 }

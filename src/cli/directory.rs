@@ -4,11 +4,10 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use crate::directory::{self, Directory, DirectoryFormat};
-use crate::store::Store;
 
 use super::args::{DirectoryCommand, ListOutput};
 use super::output::{Table, write_listing};
-use super::tag::{load_store, store_failure};
+use super::tag::{load_store, open_store, session};
 use super::{EXIT_OK, Failure, Outcome};
 
 /// Runs one `tagq directory` command.
@@ -24,10 +23,8 @@ pub fn run(command: DirectoryCommand, dir: &Path, quiet: bool) -> Outcome {
 
 fn import(file: &Path, dir: &Path, quiet: bool) -> Outcome {
     let (directory, report) = directory::load(file).map_err(|e| Failure::Message(e.to_string()))?;
-    let store = Store::open(dir).map_err(store_failure)?;
-    let lock = store.lock().map_err(store_failure)?;
-    lock.save_directory(&directory).map_err(store_failure)?;
-    drop(lock);
+    let store = open_store(dir)?;
+    session(&store)?.import_directory(&directory, &file.display().to_string())?;
     let mut err = io::stderr().lock();
     for notice in &report.notices {
         if !quiet {

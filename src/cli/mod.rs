@@ -4,9 +4,12 @@
 //! 0 when something matched (or a command succeeded), 1 when nothing matched, 2 on error.
 
 mod args;
+mod audit;
+mod config;
 mod directory;
 mod filter;
 mod output;
+mod role;
 mod tag;
 
 use std::io::{self, Write};
@@ -69,11 +72,15 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Outcome {
     let store = store_dir(&cli);
+    tag::set_actor(cli.actor.clone());
     match cli.command {
         Command::Filter(args) => filter::run(&args, &store, cli.quiet),
         Command::Explain(args) => filter::explain(&args),
         Command::Directory(command) => directory::run(command, &store, cli.quiet),
         Command::Tag(command) => tag::run(command, &store, cli.quiet),
+        Command::Role(command) => role::run(command, &store, cli.quiet),
+        Command::Audit(args) => audit::run(&args, &store),
+        Command::Config(command) => config::run(command, &store, cli.quiet),
     }
 }
 

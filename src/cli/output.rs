@@ -55,8 +55,16 @@ fn write_text(table: &Table, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     let line = |cells: Vec<String>| -> String {
-        let padded: Vec<String> =
-            cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        // Padding by hand: a `{:<w$}` width above u16::MAX panics, and a cell listing the
+        // members of a large group can be that wide.
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| {
+                let fill = width.saturating_sub(cell.chars().count());
+                format!("{cell}{}", " ".repeat(fill))
+            })
+            .collect();
         padded.join("  ").trim_end().to_string()
     };
     writeln!(out, "{}", line(table.columns.iter().map(|c| c.to_uppercase()).collect()))?;
@@ -86,4 +94,21 @@ fn write_csv(table: &Table, out: &mut dyn Write) -> io::Result<()> {
 pub fn neutralise_formula(cell: &str) -> String {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if risky && cell.parse::<f64>().is_err() { format!("'{cell}") } else { cell.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_cell_wider_than_u16_max() {
+        let mut table = Table::new(&["members", "name"]);
+        table.push(vec!["x".repeat(70_000), "a".into()]);
+        table.push(vec!["y".into(), "b".into()]);
+        let mut out = Vec::new();
+        write_text(&table, &mut out).expect("writes");
+        let text = String::from_utf8(out).expect("utf-8");
+        let last = text.lines().last().expect("a row");
+        assert_eq!(last.len(), 70_000 + 2 + 1, "the short cell is padded to the long one");
+    }
 }

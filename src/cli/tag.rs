@@ -1,88 +1,92 @@
-//! `tagq tag …`: create, list and show tags, and manage their members.
+//! `tagq tag …`: create, list, show, edit, delete and export tags, and manage their members.
+//!
+//! Every command acts through a store [`Session`], so the library checks the actor's role
+//! groups before it reads or changes anything.
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
-use crate::catalog::{Catalog, CatalogError, ImportReport, MemberReport, TagKind, TagView};
+use crate::catalog::{Catalog, ImportReport, MemberReport, Permission, TagKind, TagView};
 use crate::directory::Directory;
-use crate::store::{Store, StoreError};
-use crate::time::Timestamp;
+use crate::store::{Session, Store, StoreError};
 
 use super::args::{ListOutput, TagCommand};
 use super::output::{Table, write_listing};
 use super::{EXIT_ERROR, EXIT_OK, Failure, Outcome};
 
-/// An error of a catalog change inside a store update.
-enum ChangeError {
-    Store(StoreError),
-    Catalog(CatalogError),
+/// The actor named by `--as` or `TAGQ_ACTOR`, set once before a command runs. `None` acts
+/// as the store's owner.
+static ACTOR: OnceLock<Option<String>> = OnceLock::new();
+
+/// Records the actor for every command of this process. Only the first call has an effect.
+pub fn set_actor(actor: Option<String>) {
+    let _ = ACTOR.set(actor.filter(|a| !a.trim().is_empty()));
 }
 
-impl From<StoreError> for ChangeError {
-    fn from(error: StoreError) -> ChangeError {
-        ChangeError::Store(error)
-    }
-}
-
-impl From<CatalogError> for ChangeError {
-    fn from(error: CatalogError) -> ChangeError {
-        ChangeError::Catalog(error)
-    }
-}
-
-impl From<ChangeError> for Failure {
-    fn from(error: ChangeError) -> Failure {
-        match error {
-            ChangeError::Store(e) => store_failure(e),
-            ChangeError::Catalog(e) => Failure::Message(e.to_string()),
-        }
-    }
-}
-
-/// Converts a store error into a message for stderr; store errors name the file and the fix.
+/// Converts a store error into a message for stderr.
 pub fn store_failure(error: StoreError) -> Failure {
     Failure::Message(error.to_string())
 }
 
-/// Opens the store and reads the directory snapshot and the catalog.
-pub fn load_store(dir: &Path) -> Result<(Directory, Catalog), Failure> {
-    let store = Store::open(dir).map_err(store_failure)?;
-    let snapshot = store.read().map_err(store_failure)?;
-    Ok((snapshot.directory, snapshot.catalog))
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Failure {
+        store_failure(error)
+    }
 }
 
-fn now() -> Timestamp {
-    Timestamp::from_jiff(jiff::Timestamp::now())
+/// Opens (or creates) the store in `dir`.
+pub fn open_store(dir: &Path) -> Result<Store, Failure> {
+    Ok(Store::open(dir)?)
+}
+
+/// Starts a session as the actor of `--as`/`TAGQ_ACTOR`, else as the store's owner.
+pub fn session(store: &Store) -> Result<Session<'_>, Failure> {
+    match ACTOR.get().and_then(Option::as_deref) {
+        Some(actor) => Ok(store.session(actor)?),
+        None => Ok(store.owner_session()?),
+    }
+}
+
+/// Opens the store and reads the directory snapshot and the catalog. Needs Tag Reader.
+pub fn load_store(dir: &Path) -> Result<(Directory, Catalog), Failure> {
+    let store = open_store(dir)?;
+    let snapshot = session(&store)?.read()?;
+    Ok((snapshot.directory, snapshot.catalog))
 }
 
 /// Runs one `tagq tag` command.
 pub fn run(command: TagCommand, dir: &Path, quiet: bool) -> Outcome {
+    let store = open_store(dir)?;
+    let session = session(&store)?;
     match command {
         TagCommand::Create { name, description } => {
-            let store = Store::open(dir).map_err(store_failure)?;
-            let tag = store.update_catalog(|catalog, _| -> Result<String, ChangeError> {
-                Ok(catalog.create(&name, &description, now())?.name.clone())
-            })?;
-            notice(quiet, &format!("created tag '{tag}'"));
+            let tag = session.create_tag(&name, &description)?;
+            notice(quiet, &format!("created tag '{}'", tag.name));
             Ok(EXIT_OK)
         }
-        TagCommand::List { output } => list(dir, output),
-        TagCommand::Show { name, output } => show(dir, &name, output),
+        TagCommand::List { output } => list(&session, output),
+        TagCommand::Show { name, output } => show(&session, &name, output),
+        TagCommand::Edit { name, description } => {
+            let tag = session.set_description(&name, &description)?;
+            notice(quiet, &format!("set the description of '{}'", tag.name));
+            Ok(EXIT_OK)
+        }
+        TagCommand::Rename { name, new_name } => {
+            session.rename_tag(&name, &new_name)?;
+            Ok(EXIT_OK)
+        }
+        TagCommand::Delete { name, yes } => delete(&session, &name, yes, quiet),
+        TagCommand::Export { name } => export(&session, &name, quiet),
         TagCommand::Add { name, addresses } => {
             let members: Vec<&str> = addresses.iter().map(String::as_str).collect();
-            let store = Store::open(dir).map_err(store_failure)?;
-            let report = store.update_catalog(|catalog, directory| -> Result<_, ChangeError> {
-                Ok(catalog.add_members(&name, &members, directory, now())?)
-            })?;
+            let report = session.add_members(&name, &members)?;
             print_member_report(&report, "added", quiet);
             Ok(EXIT_OK)
         }
         TagCommand::Remove { name, addresses } => {
             let members: Vec<&str> = addresses.iter().map(String::as_str).collect();
-            let store = Store::open(dir).map_err(store_failure)?;
-            let report = store.update_catalog(|catalog, directory| -> Result<_, ChangeError> {
-                Ok(catalog.remove_members(&name, &members, directory, now())?)
-            })?;
+            let report = session.remove_members(&name, &members)?;
             print_member_report(&report, "removed", quiet);
             Ok(EXIT_OK)
         }
@@ -90,13 +94,91 @@ pub fn run(command: TagCommand, dir: &Path, quiet: bool) -> Outcome {
             let text = std::fs::read(&file).map_err(|e| {
                 Failure::Message(format!("failed to read member file {}: {e}", file.display()))
             })?;
-            let store = Store::open(dir).map_err(store_failure)?;
-            let report = store.update_catalog(|catalog, directory| -> Result<_, ChangeError> {
-                Ok(catalog.import_members(&name, &text, directory, skip_invalid, now())?)
-            })?;
+            let report = session.import_members(&name, &text, skip_invalid)?;
             Ok(print_import_report(&report, &file, skip_invalid, quiet))
         }
     }
+}
+
+/// Deletes a custom tag. Without `--yes` it prompts on a terminal and fails elsewhere. The
+/// role and the tag are checked before the prompt, so those errors come first.
+fn delete(session: &Session<'_>, name: &str, yes: bool, quiet: bool) -> Outcome {
+    if !yes {
+        session.check(Permission::ManageTags)?;
+        let catalog = session.read()?.catalog;
+        let tag = catalog.tag(name).ok_or_else(|| Failure::Message(not_found(&catalog, name)))?;
+        if tag.kind == TagKind::System {
+            return Err(Failure::Message(
+                crate::catalog::CatalogError::SystemTagDelete.to_string(),
+            ));
+        }
+        let prompt = format!(
+            "delete tag '{}' with {} direct member(s)? [y/N] ",
+            tag.name,
+            tag.members.len()
+        );
+        match confirm(&prompt)? {
+            Some(true) => {}
+            Some(false) => {
+                return Err(Failure::Message(format!("deletion of tag '{}' cancelled", tag.name)));
+            }
+            None => {
+                return Err(Failure::Message(format!(
+                    "tag '{}' was not deleted; confirm on a terminal, or pass --yes",
+                    tag.name
+                )));
+            }
+        }
+    }
+    let tag = session.delete_tag(name)?;
+    notice(
+        quiet,
+        &format!("deleted tag '{}' and its {} direct member(s)", tag.name, tag.members.len()),
+    );
+    Ok(EXIT_OK)
+}
+
+fn not_found(catalog: &Catalog, name: &str) -> String {
+    let names = catalog.tags().iter().map(|t| t.name.as_str());
+    let suggestion = crate::text::closest(name, names).map(str::to_string);
+    crate::catalog::CatalogError::TagNotFound { name: name.to_string(), suggestion }.to_string()
+}
+
+/// Asks a yes/no question when stdin and stderr are terminals. Returns `None` when they are
+/// not, and otherwise whether the answer was `y` or `yes`.
+fn confirm(prompt: &str) -> Result<Option<bool>, Failure> {
+    if !io::stdin().is_terminal() || !io::stderr().is_terminal() {
+        return Ok(None);
+    }
+    let mut err = io::stderr().lock();
+    write!(err, "{prompt}")?;
+    err.flush()?;
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer)?;
+    Ok(Some(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")))
+}
+
+/// Prints the tag's direct members, one address per line, in a form `tag import` reads back.
+/// Orphaned members have no usable address and are listed on stderr instead.
+fn export(session: &Session<'_>, name: &str, quiet: bool) -> Outcome {
+    let snapshot = session.read()?;
+    let view = snapshot.catalog.view(name, &snapshot.directory).map_err(StoreError::from)?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for member in view.direct_users.iter().chain(&view.direct_groups) {
+        writeln!(out, "{}", member.address)?;
+    }
+    out.flush()?;
+    for orphan in &view.orphaned {
+        notice(
+            quiet,
+            &format!(
+                "not exported: orphaned member {} ({})",
+                orphan.object_id,
+                orphan.reason.as_str()
+            ),
+        );
+    }
+    Ok(EXIT_OK)
 }
 
 fn notice(quiet: bool, message: &str) {
@@ -170,9 +252,14 @@ fn kind_name(kind: TagKind) -> &'static str {
     }
 }
 
-fn list(dir: &Path, output: ListOutput) -> Outcome {
-    let (directory, catalog) = load_store(dir)?;
-    let views = catalog.views(&directory);
+fn list(session: &Session<'_>, output: ListOutput) -> Outcome {
+    let snapshot = session.read()?;
+    let views = snapshot.catalog.views(&snapshot.directory);
+    if output == ListOutput::Json {
+        let rows: Vec<serde_json::Value> = views.iter().map(list_json).collect();
+        writeln!(io::stdout().lock(), "{:#}", serde_json::Value::Array(rows))?;
+        return Ok(EXIT_OK);
+    }
     let mut table = Table::new(&[
         "name",
         "kind",
@@ -201,9 +288,24 @@ fn list(dir: &Path, output: ListOutput) -> Outcome {
     Ok(EXIT_OK)
 }
 
-fn show(dir: &Path, name: &str, output: ListOutput) -> Outcome {
-    let (directory, catalog) = load_store(dir)?;
-    let view = catalog.view(name, &directory).map_err(|e| Failure::Message(e.to_string()))?;
+/// Returns one row of `tag list --output json`, with the counts as numbers.
+fn list_json(view: &TagView) -> serde_json::Value {
+    serde_json::json!({
+        "name": view.name,
+        "kind": kind_name(view.kind),
+        "description": view.description,
+        "direct_users": view.direct_users.len(),
+        "direct_groups": view.direct_groups.len(),
+        "effective_users": view.effective_users.len(),
+        "orphaned": view.orphaned.len(),
+        "created": view.created.to_string(),
+        "modified": view.modified.to_string(),
+    })
+}
+
+fn show(session: &Session<'_>, name: &str, output: ListOutput) -> Outcome {
+    let snapshot = session.read()?;
+    let view = snapshot.catalog.view(name, &snapshot.directory).map_err(StoreError::from)?;
     let filter = format!("tag:{}", crate::filter::quote_value(&view.name));
     if output == ListOutput::Json {
         let value = show_json(&view, &filter);

@@ -18,17 +18,37 @@ pub const VERSION: u64 = 1;
 
 /// Serialises a payload inside an envelope.
 pub fn encode<T: Serialize>(format: &str, payload: &T, path: &Path) -> Result<Vec<u8>, StoreError> {
+    encode_with_checksum(format, payload, path).map(|(bytes, _)| bytes)
+}
+
+/// Serialises a payload inside an envelope and also returns the checksum it carries, such as
+/// `crc32:1a2b3c4d`.
+pub fn encode_with_checksum<T: Serialize>(
+    format: &str,
+    payload: &T,
+    path: &Path,
+) -> Result<(Vec<u8>, String), StoreError> {
     let encode_error = |source| StoreError::Encode { path: path.to_path_buf(), source };
     let payload = serde_json::to_value(payload).map_err(encode_error)?;
     let checksum = checksum(&payload).map_err(encode_error)?;
     let mut envelope = Map::new();
     envelope.insert("format".into(), Value::from(format));
     envelope.insert("version".into(), Value::from(VERSION));
-    envelope.insert("checksum".into(), Value::from(checksum));
+    envelope.insert("checksum".into(), Value::from(checksum.clone()));
     envelope.insert("payload".into(), payload);
     let mut bytes = serde_json::to_vec(&Value::Object(envelope)).map_err(encode_error)?;
     bytes.push(b'\n');
-    Ok(bytes)
+    Ok((bytes, checksum))
+}
+
+/// Returns the checksum an envelope carries, without checking it, or `None` when the bytes
+/// are not an envelope.
+pub fn stored_checksum(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        checksum: String,
+    }
+    serde_json::from_slice::<Header>(bytes).ok().map(|header| header.checksum)
 }
 
 /// Checks an envelope and deserialises its payload.

@@ -57,4 +57,7 @@ pub enum StoreError {
         /// The cause.
         source: serde_json::Error,
     },
+    /// A catalog or role operation was rejected; nothing was changed.
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
 }

@@ -1,58 +1,54 @@
-//! The on-disk store: the catalog (with its settings) and the directory snapshot.
+//! The on-disk store: the catalog (with its settings), the directory snapshot, the role
+//! assignments and the audit log.
 //!
 //! A store is a directory with these files:
 //!
 //! - `catalog.json`: tags, members and settings (format `tagq-catalog`);
 //! - `directory.json`: the last imported directory snapshot (format `tagq-directory`),
 //!   absent until the first import;
+//! - `roles.json`: the store's owner and the role groups assigned to actors (format
+//!   `tagq-roles`);
+//! - `audit.ndjson`: one line per change (see [`audit`] for the commit protocol);
 //! - `lock`: an empty file that writers lock exclusively and readers lock shared.
 //!
 //! Each data file is wrapped in a versioned, checksummed envelope (see [`envelope`]), and a
 //! damaged or newer file is rejected with an error that names it. Each file is replaced
 //! atomically, so a crash leaves the old or the new file. Writers hold the exclusive lock from
 //! load to save, so two processes cannot lose each other's changes. Readers hold the shared
-//! lock while they load both files, so they see the catalog and the directory of one commit.
+//! lock while they load, so they see the files of one commit.
+//!
+//! Every read and change goes through a [`Session`], which checks the actor's role groups
+//! before it touches anything and writes the audit line of each change in the same commit.
 //!
 //! Re-importing the directory replaces the snapshot only. Tag members are kept by object id,
 //! so a deleted user shows as orphaned and counts again when restored with the same id.
 //!
 //! ```no_run
-//! use tagq::catalog::CatalogError;
 //! use tagq::store::{Store, StoreError};
-//! use tagq::time::Timestamp;
-//!
-//! #[derive(Debug)]
-//! enum Error {
-//!     Store(StoreError),
-//!     Catalog(CatalogError),
-//! }
-//! impl From<StoreError> for Error {
-//!     fn from(e: StoreError) -> Error { Error::Store(e) }
-//! }
-//! impl From<CatalogError> for Error {
-//!     fn from(e: CatalogError) -> Error { Error::Catalog(e) }
-//! }
 //!
 //! let store = Store::open(&tagq::store::default_dir())?;
-//! let now = Timestamp::from_jiff(jiff::Timestamp::now());
-//! let report = store.update_catalog(|catalog, directory| -> Result<_, Error> {
-//!     Ok(catalog.import_members("Finance", b"user1@contoso.test\n", directory, false, now)?)
-//! });
-//! # let _ = report;
+//! let session = store.owner_session()?;
+//! session.create_tag("Finance", "Finance team")?;
+//! let report = session.import_members("Finance", b"user1@contoso.test\n", false)?;
+//! assert!(report.problems.is_empty());
 //! # Ok::<(), StoreError>(())
 //! ```
 
 mod atomic;
+pub mod audit;
 pub mod envelope;
 mod error;
+mod session;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 pub use atomic::write_atomic;
+pub use audit::{AUDIT_FILE, AuditLog, AuditProblem};
 pub use error::StoreError;
+pub use session::Session;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, RoleTable};
 use crate::directory::Directory;
 use crate::time::Timestamp;
 
@@ -60,9 +56,12 @@ use crate::time::Timestamp;
 pub const CATALOG_FILE: &str = "catalog.json";
 /// File name of the directory snapshot.
 pub const DIRECTORY_FILE: &str = "directory.json";
+/// File name of the role assignments.
+pub const ROLES_FILE: &str = "roles.json";
 const LOCK_FILE: &str = "lock";
 const CATALOG_FORMAT: &str = "tagq-catalog";
 const DIRECTORY_FORMAT: &str = "tagq-directory";
+const ROLES_FORMAT: &str = "tagq-roles";
 
 /// Returns the default store directory: `$XDG_DATA_HOME/tagq`, else
 /// `$HOME/.local/share/tagq`, else `%LOCALAPPDATA%\tagq` (Windows), else `tagq` in the
@@ -83,6 +82,29 @@ pub fn default_dir() -> PathBuf {
     PathBuf::from("tagq")
 }
 
+/// Returns the local account running this process as an actor, `local:NAME`, from `USER`,
+/// else `LOGNAME`, else `USERNAME` (Windows), else the output of `id -un`, else
+/// `local:unknown`.
+pub fn local_account() -> String {
+    let usable = |name: &String| {
+        !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    let from_env = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .filter_map(|key| std::env::var(key).ok())
+        .map(|name| name.trim().to_ascii_lowercase())
+        .find(usable);
+    let name = from_env.or_else(|| id_un().filter(usable));
+    format!("local:{}", name.as_deref().unwrap_or("unknown"))
+}
+
+/// Runs `id -un`, the POSIX command that prints the effective user's name.
+fn id_un() -> Option<String> {
+    let output = std::process::Command::new("id").arg("-un").output().ok()?;
+    let name = String::from_utf8(output.stdout).ok()?;
+    output.status.success().then(|| name.trim().to_ascii_lowercase())
+}
+
 /// The catalog and the directory as of one commit.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
@@ -101,7 +123,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens a store, creating the directory and a catalog with the system tag on first use.
+    /// Opens a store, creating the directory, a catalog with the system tag and a role table
+    /// owned by [`local_account`] on first use.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let now = Timestamp::from_jiff(jiff::Timestamp::now());
         Store::open_at(dir, now)
@@ -109,11 +132,35 @@ impl Store {
 
     /// Opens a store like [`Store::open`], using `now` as the creation time of a new catalog.
     pub fn open_at(dir: &Path, now: Timestamp) -> Result<Store, StoreError> {
+        Store::create_missing(dir, local_account, now)
+    }
+
+    /// Opens a store like [`Store::open_at`], recording `owner` as the owner of a new store.
+    /// A store created before role assignments existed gets `owner` on its first open.
+    pub fn open_with_owner(dir: &Path, owner: &str, now: Timestamp) -> Result<Store, StoreError> {
+        Store::create_missing(dir, || owner.to_string(), now)
+    }
+
+    /// Opens a store and creates its catalog and role table when they are missing. `owner`
+    /// runs only then, so opening an existing store never looks up the local account.
+    fn create_missing(
+        dir: &Path,
+        owner: impl FnOnce() -> String,
+        now: Timestamp,
+    ) -> Result<Store, StoreError> {
         fs::create_dir_all(dir).map_err(|source| io_error("create", dir, source))?;
         let store = Store { dir: dir.to_path_buf() };
+        let catalog_exists = store.path(CATALOG_FILE).exists();
+        let roles_exist = store.path(ROLES_FILE).exists();
+        if catalog_exists && roles_exist {
+            return Ok(store);
+        }
         let lock = store.lock()?;
         if !store.path(CATALOG_FILE).exists() {
             lock.save_catalog(&Catalog::new(now))?;
+        }
+        if !store.path(ROLES_FILE).exists() {
+            lock.save_roles(&RoleTable::new(&owner())?)?;
         }
         Ok(store)
     }
@@ -121,6 +168,18 @@ impl Store {
     /// Returns the store directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Starts a session acting as `actor`, a mail address or `local:NAME`.
+    pub fn session(&self, actor: &str) -> Result<Session<'_>, StoreError> {
+        let actor = crate::catalog::normalize_actor(actor)?;
+        Ok(Session::new(self, actor))
+    }
+
+    /// Starts a session acting as the store's owner, who has Organization Management.
+    pub fn owner_session(&self) -> Result<Session<'_>, StoreError> {
+        let owner = self.read_roles()?.owner().to_string();
+        Ok(Session::new(self, owner))
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -134,59 +193,44 @@ impl Store {
     }
 
     /// Takes the exclusive writer lock, waiting while another process holds it. Stale
-    /// temporary files of crashed writers are removed. The lock is released on drop.
-    pub fn lock(&self) -> Result<WriteLock<'_>, StoreError> {
+    /// temporary files of crashed writers are removed and the audit log is settled. The lock
+    /// is released on drop.
+    pub(crate) fn lock(&self) -> Result<WriteLock<'_>, StoreError> {
         let file = self.lock_file()?;
         file.lock().map_err(|source| io_error("lock", &self.path(LOCK_FILE), source))?;
-        atomic::remove_stale_temps(&self.dir)
-            .map_err(|source| io_error("clean", &self.dir, source))?;
-        Ok(WriteLock { store: self, _file: file })
+        self.locked(file)
     }
 
-    /// Takes the exclusive writer lock if no other process holds it, so a caller can tell
-    /// the user it is waiting before calling [`Store::lock`]. Returns `None` when it is held.
-    pub fn try_lock(&self) -> Result<Option<WriteLock<'_>>, StoreError> {
-        let file = self.lock_file()?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-            Err(std::fs::TryLockError::Error(source)) => {
-                return Err(io_error("lock", &self.path(LOCK_FILE), source));
-            }
-        }
+    fn locked(&self, file: File) -> Result<WriteLock<'_>, StoreError> {
         atomic::remove_stale_temps(&self.dir)
             .map_err(|source| io_error("clean", &self.dir, source))?;
-        Ok(Some(WriteLock { store: self, _file: file }))
+        let next_seq = audit::recover(&self.dir)?;
+        Ok(WriteLock { store: self, _file: file, next_seq: std::cell::Cell::new(next_seq) })
     }
 
-    /// Loads the catalog and the directory under the shared lock.
-    pub fn read(&self) -> Result<Snapshot, StoreError> {
+    fn shared_lock(&self) -> Result<File, StoreError> {
         let file = self.lock_file()?;
         file.lock_shared().map_err(|source| io_error("lock", &self.path(LOCK_FILE), source))?;
+        Ok(file)
+    }
+
+    /// Loads the catalog and the directory under the shared lock, without a role check.
+    #[cfg(test)]
+    pub(crate) fn read(&self) -> Result<Snapshot, StoreError> {
+        let _lock = self.shared_lock()?;
+        self.read_unlocked()
+    }
+
+    fn read_unlocked(&self) -> Result<Snapshot, StoreError> {
         let catalog = self.load_catalog()?;
         let directory = self.load_directory()?;
         let has_directory = directory.is_some();
         Ok(Snapshot { catalog, directory: directory.unwrap_or_default(), has_directory })
     }
 
-    /// Loads the catalog, modifies it with `change` and saves it if it changed, all under
-    /// the exclusive lock. Returns what `change` returns; on error nothing is saved.
-    pub fn update_catalog<T, E>(
-        &self,
-        change: impl FnOnce(&mut Catalog, &Directory) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        E: From<StoreError>,
-    {
-        let lock = self.lock()?;
-        let mut catalog = lock.load_catalog()?;
-        let directory = lock.load_directory()?.unwrap_or_default();
-        let before = catalog.clone();
-        let value = change(&mut catalog, &directory)?;
-        if catalog != before {
-            lock.save_catalog(&catalog)?;
-        }
-        Ok(value)
+    fn read_roles(&self) -> Result<RoleTable, StoreError> {
+        let _lock = self.shared_lock()?;
+        self.load_roles()
     }
 
     fn load_catalog(&self) -> Result<Catalog, StoreError> {
@@ -206,44 +250,67 @@ impl Store {
         };
         envelope::decode(DIRECTORY_FORMAT, &bytes, &path).map(Some)
     }
+
+    fn load_roles(&self) -> Result<RoleTable, StoreError> {
+        let path = self.path(ROLES_FILE);
+        let bytes = fs::read(&path).map_err(|source| io_error("read", &path, source))?;
+        envelope::decode(ROLES_FORMAT, &bytes, &path)
+    }
 }
 
 /// The exclusive writer lock with the operations that need it. Load, modify and save while
 /// holding one `WriteLock` so that no other writer's change is lost.
-pub struct WriteLock<'a> {
+pub(crate) struct WriteLock<'a> {
     store: &'a Store,
     _file: File,
+    next_seq: std::cell::Cell<u64>,
 }
 
 impl WriteLock<'_> {
     /// Loads the catalog.
-    pub fn load_catalog(&self) -> Result<Catalog, StoreError> {
+    pub(crate) fn load_catalog(&self) -> Result<Catalog, StoreError> {
         self.store.load_catalog()
     }
 
     /// Loads the directory snapshot, or `None` before the first import.
-    pub fn load_directory(&self) -> Result<Option<Directory>, StoreError> {
+    pub(crate) fn load_directory(&self) -> Result<Option<Directory>, StoreError> {
         self.store.load_directory()
     }
 
-    /// Saves the catalog atomically and durably.
-    pub fn save_catalog(&self, catalog: &Catalog) -> Result<(), StoreError> {
-        self.save(CATALOG_FILE, CATALOG_FORMAT, catalog)
+    /// Loads the role table.
+    pub(crate) fn load_roles(&self) -> Result<RoleTable, StoreError> {
+        self.store.load_roles()
     }
 
-    /// Replaces the directory snapshot atomically and durably.
-    pub fn save_directory(&self, directory: &Directory) -> Result<(), StoreError> {
-        self.save(DIRECTORY_FILE, DIRECTORY_FORMAT, directory)
+    /// Saves the catalog atomically and durably, without an audit line.
+    pub(crate) fn save_catalog(&self, catalog: &Catalog) -> Result<(), StoreError> {
+        self.save(CATALOG_FILE, CATALOG_FORMAT, catalog, None)
     }
 
+    fn save_roles(&self, roles: &RoleTable) -> Result<(), StoreError> {
+        self.save(ROLES_FILE, ROLES_FORMAT, roles, None)
+    }
+
+    /// Writes one data file with its audit entry: the entry first, flushed, then the file.
     fn save<T: serde::Serialize>(
         &self,
         name: &str,
         format: &str,
         value: &T,
+        entry: Option<crate::catalog::AuditEntry>,
     ) -> Result<(), StoreError> {
         let path = self.store.path(name);
-        let bytes = envelope::encode(format, value, &path)?;
+        let (bytes, checksum) = envelope::encode_with_checksum(format, value, &path)?;
+        if let Some(mut entry) = entry {
+            entry.seq = self.next_seq.get();
+            let record = audit::AuditRecord::Change {
+                entry: Box::new(entry),
+                file: name.to_string(),
+                checksum,
+            };
+            audit::append(&self.store.dir, &record)?;
+            self.next_seq.set(self.next_seq.get() + 1);
+        }
         write_atomic(&path, &bytes).map_err(|source| io_error("write", &path, source))
     }
 }

@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::catalog::{CatalogError, SYSTEM_TAG_NAME};
+use crate::catalog::{CatalogError, RoleGroup, SYSTEM_TAG_NAME};
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_unix_seconds(1_780_000_000 + seconds)
@@ -9,8 +9,15 @@ fn at(seconds: i64) -> Timestamp {
 
 fn new_store() -> (tempfile::TempDir, Store) {
     let temp = tempfile::tempdir().expect("temp dir");
-    let store = Store::open_at(&temp.path().join("store"), at(0)).expect("store opens");
+    let store =
+        Store::open_with_owner(&temp.path().join("store"), OWNER, at(0)).expect("store opens");
     (temp, store)
+}
+
+const OWNER: &str = "local:owner";
+
+fn owner(store: &Store) -> Session<'_> {
+    store.owner_session().expect("owner session").at(at(1))
 }
 
 fn directory_fixture() -> Directory {
@@ -19,29 +26,7 @@ fn directory_fixture() -> Directory {
 }
 
 fn add_tag(store: &Store, name: &str) {
-    let created: Result<(), TestError> = store.update_catalog(|catalog, _| {
-        catalog.create(name, "", at(1))?;
-        Ok(())
-    });
-    created.expect("tag created");
-}
-
-#[derive(Debug)]
-enum TestError {
-    Store(#[expect(dead_code, reason = "shown through Debug when a test fails")] StoreError),
-    Catalog(CatalogError),
-}
-
-impl From<StoreError> for TestError {
-    fn from(error: StoreError) -> TestError {
-        TestError::Store(error)
-    }
-}
-
-impl From<CatalogError> for TestError {
-    fn from(error: CatalogError) -> TestError {
-        TestError::Catalog(error)
-    }
+    owner(store).create_tag(name, "").expect("tag created");
 }
 
 #[test]
@@ -60,11 +45,9 @@ fn open_creates_store_with_system_tag() {
 fn changes_persist_across_opens() {
     let (_temp, store) = new_store();
     let directory = directory_fixture();
-    store.lock().expect("lock").save_directory(&directory).expect("saves directory");
-    let added: Result<_, TestError> = store.update_catalog(|catalog, directory| {
-        catalog.create("Finance", "", at(1))?;
-        Ok(catalog.add_members("Finance", &["user1@contoso.test"], directory, at(2))?)
-    });
+    owner(&store).import_directory(&directory, "dir.csv").expect("imports directory");
+    owner(&store).create_tag("Finance", "").expect("creates");
+    let added = owner(&store).at(at(2)).add_members("Finance", &["user1@contoso.test"]);
     assert_eq!(added.expect("adds").changed, vec!["user1@contoso.test"]);
     let snapshot = Store::open(store.dir()).expect("opens").read().expect("reads");
     assert!(snapshot.has_directory);
@@ -77,15 +60,15 @@ fn changes_persist_across_opens() {
 #[test]
 fn failed_update_saves_nothing() {
     let (_temp, store) = new_store();
-    let before = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
-    let result: Result<(), TestError> = store.update_catalog(|catalog, _| {
-        catalog.create("Finance", "", at(1))?;
-        catalog.create("finance", "", at(1))?;
-        Ok(())
-    });
-    assert!(matches!(result, Err(TestError::Catalog(CatalogError::DuplicateName { .. }))));
-    let after = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
-    assert_eq!(before, after);
+    add_tag(&store, "Finance");
+    let catalog_before = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
+    let audit_before = std::fs::read(store.dir().join(AUDIT_FILE)).expect("reads");
+    let result = owner(&store).create_tag("finance", "");
+    assert!(matches!(result, Err(StoreError::Catalog(CatalogError::DuplicateName { .. }))));
+    let catalog_after = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
+    let audit_after = std::fs::read(store.dir().join(AUDIT_FILE)).expect("reads");
+    assert_eq!(catalog_before, catalog_after);
+    assert_eq!(audit_before, audit_after);
 }
 
 fn damage(store: &Store, change: impl FnOnce(Vec<u8>) -> Vec<u8>) -> String {
@@ -212,37 +195,21 @@ fn concurrent_writers_keep_all_changes() {
 }
 
 #[test]
-fn try_lock_reports_held_lock() {
-    let (_temp, store) = new_store();
-    let held = store.lock().expect("first lock");
-    assert!(store.try_lock().expect("try").is_none());
-    drop(held);
-    assert!(store.try_lock().expect("try").is_some());
-}
-
-#[test]
 fn directory_reimport_keeps_members_by_id() {
     let (_temp, store) = new_store();
     let full = directory_fixture();
-    store.lock().expect("lock").save_directory(&full).expect("saves");
-    let added: Result<_, TestError> = store.update_catalog(|catalog, directory| {
-        catalog.create("T", "", at(1))?;
-        Ok(catalog.add_members(
-            "T",
-            &["user1@contoso.test", "user2@contoso.test"],
-            directory,
-            at(1),
-        )?)
-    });
-    added.expect("adds");
+    owner(&store).import_directory(&full, "full.csv").expect("imports");
+    owner(&store).create_tag("T", "").expect("creates");
+    let members = ["user1@contoso.test", "user2@contoso.test"];
+    owner(&store).add_members("T", &members).expect("adds");
     let text = "id,kind,address,display_name,aliases,mailbox,members\nu1,user,user1@contoso.test,User One,,,\n";
     let without_u2 = crate::directory::parse(text.as_bytes(), Path::new("d.csv")).expect("loads").0;
-    store.lock().expect("lock").save_directory(&without_u2).expect("saves");
+    owner(&store).import_directory(&without_u2, "d.csv").expect("imports");
     let snapshot = store.read().expect("reads");
     let view = snapshot.catalog.view("T", &snapshot.directory).expect("view");
     assert_eq!(view.effective_users.len(), 1);
     assert_eq!(view.orphaned.len(), 1);
-    store.lock().expect("lock").save_directory(&full).expect("saves");
+    owner(&store).import_directory(&full, "full.csv").expect("imports");
     let snapshot = store.read().expect("reads");
     let view = snapshot.catalog.view("T", &snapshot.directory).expect("view");
     assert_eq!(view.effective_users.len(), 2);
@@ -274,4 +241,181 @@ proptest::proptest! {
             proptest::prop_assert_eq!(decoded, catalog);
         }
     }
+}
+
+#[test]
+fn denied_change_writes_nothing() {
+    let (_temp, store) = new_store();
+    owner(&store).assign_role("reader@contoso.test", RoleGroup::GlobalReader).expect("assigns");
+    let files = |store: &Store| {
+        [CATALOG_FILE, ROLES_FILE, AUDIT_FILE].map(|f| std::fs::read(store.dir().join(f)).ok())
+    };
+    let before = files(&store);
+    let reader = store.session("reader@contoso.test").expect("session");
+    let denied = reader.create_tag("Finance", "");
+    assert!(matches!(denied, Err(StoreError::Catalog(CatalogError::PermissionDenied { .. }))));
+    let denied = reader.assign_role("reader@contoso.test", RoleGroup::OrganizationManagement);
+    assert!(matches!(denied, Err(StoreError::Catalog(CatalogError::PermissionDenied { .. }))));
+    assert!(reader.read().is_ok(), "Global Reader reads tags");
+    assert_eq!(before, files(&store));
+}
+
+#[test]
+fn unknown_actor_cannot_read() {
+    let (_temp, store) = new_store();
+    let stranger = store.session("stranger@contoso.test").expect("session");
+    let denied = stranger.read().expect_err("denied").to_string();
+    assert!(denied.contains("may not read tags"), "{denied}");
+    assert!(denied.contains("Security Reader"), "{denied}");
+}
+
+#[test]
+fn audit_lists_every_change_in_order() {
+    let (_temp, store) = new_store();
+    owner(&store).import_directory(&directory_fixture(), "dir.csv").expect("imports");
+    owner(&store).create_tag("Finance", "").expect("creates");
+    owner(&store).set_description("Finance", "money").expect("describes");
+    owner(&store).add_members("Finance", &["user1@contoso.test"]).expect("adds");
+    owner(&store).remove_members("Finance", &["user1@contoso.test"]).expect("removes");
+    owner(&store).import_members("Finance", b"user2@contoso.test\n", false).expect("imports");
+    owner(&store).set_setting("limits.custom_tags", "600").expect("sets");
+    owner(&store).assign_role("op@contoso.test", RoleGroup::SecurityOperator).expect("assigns");
+    owner(&store).remove_role("op@contoso.test", None).expect("removes role");
+    owner(&store).delete_tag("Finance").expect("deletes");
+    let log = owner(&store).audit().expect("reads log");
+    assert!(log.problems.is_empty(), "{:?}", log.problems);
+    let operations: Vec<&str> = log.entries.iter().map(|e| e.operation.as_str()).collect();
+    let expected = [
+        "directory_imported",
+        "tag_created",
+        "tag_described",
+        "members_added",
+        "members_removed",
+        "members_imported",
+        "setting_changed",
+        "role_assigned",
+        "role_removed",
+        "tag_deleted",
+    ];
+    assert_eq!(operations, expected);
+    let seqs: Vec<u64> = log.entries.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=10).collect::<Vec<u64>>());
+    let described = log.entries.get(2).expect("third entry");
+    assert_eq!(described.before, serde_json::json!({"description": ""}));
+    assert_eq!(described.after, serde_json::json!({"description": "money"}));
+    assert!(log.entries.iter().all(|e| e.actor == OWNER));
+}
+
+#[test]
+fn unchanged_operation_not_audited() {
+    let (_temp, store) = new_store();
+    add_tag(&store, "Finance");
+    owner(&store).set_description("Finance", "").expect("no change");
+    owner(&store).set_setting("limits.custom_tags", "500").expect("no change");
+    assert_eq!(owner(&store).audit().expect("reads").entries.len(), 1);
+}
+
+/// Appends a change line whose checksum no data file carries, as a writer killed between
+/// the audit append and the data file's rename leaves it.
+fn append_interrupted_change(store: &Store, seq: u64) {
+    let entry = crate::catalog::AuditEntry {
+        seq,
+        time: at(5),
+        actor: OWNER.into(),
+        operation: crate::catalog::AuditOperation::TagCreated,
+        target: "Lost".into(),
+        before: serde_json::Value::Null,
+        after: serde_json::Value::Null,
+    };
+    let record = audit::AuditRecord::Change {
+        entry: Box::new(entry),
+        file: CATALOG_FILE.into(),
+        checksum: "crc32:00000000".into(),
+    };
+    audit::append(store.dir(), &record).expect("appends");
+}
+
+#[test]
+fn interrupted_change_not_listed() {
+    let (_temp, store) = new_store();
+    add_tag(&store, "Finance");
+    append_interrupted_change(&store, 2);
+    let log = owner(&store).audit().expect("reads");
+    let targets: Vec<&str> = log.entries.iter().map(|e| e.target.as_str()).collect();
+    assert_eq!(targets, ["Finance"], "a reader hides the change that never reached its file");
+    add_tag(&store, "Executives");
+    let log = owner(&store).audit().expect("reads");
+    let listed: Vec<(u64, &str)> = log.entries.iter().map(|e| (e.seq, e.target.as_str())).collect();
+    assert_eq!(listed, [(1, "Finance"), (3, "Executives")]);
+    let text = std::fs::read_to_string(store.dir().join(AUDIT_FILE)).expect("reads");
+    assert!(text.contains("\"record\":\"aborted\",\"seq\":2"), "{text}");
+}
+
+#[test]
+fn torn_audit_tail_truncated() {
+    let (_temp, store) = new_store();
+    add_tag(&store, "Finance");
+    let path = store.dir().join(AUDIT_FILE);
+    let mut bytes = std::fs::read(&path).expect("reads");
+    let whole = bytes.len();
+    bytes.extend_from_slice(b"{\"format\":\"tagq-au");
+    std::fs::write(&path, &bytes).expect("writes");
+    let log = owner(&store).audit().expect("reader ignores the torn tail");
+    assert_eq!(log.entries.len(), 1);
+    assert!(log.problems.is_empty());
+    add_tag(&store, "Executives");
+    let log = owner(&store).audit().expect("reads");
+    assert_eq!(log.entries.len(), 2);
+    let text = std::fs::read(&path).expect("reads");
+    assert!(!text.windows(18).any(|w| w == b"{\"format\":\"tagq-au\""), "tail removed");
+    assert!(text.len() > whole);
+}
+
+#[test]
+fn damaged_audit_line_reported_with_number() {
+    let (_temp, store) = new_store();
+    add_tag(&store, "Finance");
+    add_tag(&store, "Executives");
+    add_tag(&store, "Legal");
+    let path = store.dir().join(AUDIT_FILE);
+    let text = std::fs::read_to_string(&path).expect("reads");
+    std::fs::write(&path, text.replacen("Executives", "Executivez", 1)).expect("writes");
+    let log = owner(&store).audit().expect("reads");
+    assert_eq!(log.entries.len(), 2);
+    assert_eq!(log.problems.len(), 1);
+    let problem = log.problems.first().expect("one problem");
+    assert_eq!(problem.line, 2);
+    assert!(problem.to_string().contains("checksum mismatch"), "{problem}");
+}
+
+#[test]
+fn damaged_roles_file_rejected() {
+    let (_temp, store) = new_store();
+    let path = store.dir().join(ROLES_FILE);
+    let text = std::fs::read_to_string(&path).expect("reads");
+    std::fs::write(&path, text.replacen("local:owner", "local:ownex", 1)).expect("writes");
+    let message = store.owner_session().expect_err("damaged").to_string();
+    assert!(message.contains("roles.json is damaged"), "{message}");
+    assert!(message.contains("checksum mismatch"), "{message}");
+}
+
+#[test]
+fn owner_recorded_at_creation() {
+    let (_temp, store) = new_store();
+    let reopened = Store::open_with_owner(store.dir(), "local:someone", at(9)).expect("opens");
+    assert_eq!(reopened.owner_session().expect("session").actor(), OWNER);
+}
+
+#[test]
+fn damaged_last_audit_line_blocks_changes() {
+    let (_temp, store) = new_store();
+    add_tag(&store, "Finance");
+    let path = store.dir().join(AUDIT_FILE);
+    let text = std::fs::read_to_string(&path).expect("reads");
+    std::fs::write(&path, text.replacen("Finance", "Finanze", 1)).expect("writes");
+    let catalog_before = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
+    let message = owner(&store).create_tag("Legal", "").expect_err("rejected").to_string();
+    assert!(message.contains("audit.ndjson is damaged (line 1: checksum mismatch"), "{message}");
+    let catalog_after = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
+    assert_eq!(catalog_before, catalog_after);
 }
