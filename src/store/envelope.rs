@@ -2,14 +2,14 @@
 //!
 //! A file is one JSON object:
 //! `{"format":"tagq-catalog","version":1,"checksum":"crc32:1a2b3c4d","payload":{...}}`.
-//! The checksum is the CRC-32 (IEEE) of the payload serialised as compact JSON with keys in
-//! file order, so any change to a value inside the payload is detected.
+//! The checksum is the CRC-32 (IEEE) of the payload's bytes as stored (compact JSON), so any
+//! change inside the payload is detected, reformatting included.
 
 use std::path::Path;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 
 use super::error::StoreError;
 
@@ -29,15 +29,16 @@ pub fn encode_with_checksum<T: Serialize>(
     path: &Path,
 ) -> Result<(Vec<u8>, String), StoreError> {
     let encode_error = |source| StoreError::Encode { path: path.to_path_buf(), source };
-    let payload = serde_json::to_value(payload).map_err(encode_error)?;
-    let checksum = checksum(&payload).map_err(encode_error)?;
-    let mut envelope = Map::new();
-    envelope.insert("format".into(), Value::from(format));
-    envelope.insert("version".into(), Value::from(VERSION));
-    envelope.insert("checksum".into(), Value::from(checksum.clone()));
-    envelope.insert("payload".into(), payload);
-    let mut bytes = serde_json::to_vec(&Value::Object(envelope)).map_err(encode_error)?;
-    bytes.push(b'\n');
+    let payload = serde_json::to_string(payload).map_err(encode_error)?;
+    let checksum = checksum(payload.as_bytes());
+    let header = serde_json::json!({ "format": format, "version": VERSION, "checksum": checksum });
+    let mut bytes = serde_json::to_vec(&header).map_err(encode_error)?;
+    // Splice the payload in as the last member, so that it is stored byte for byte as it was
+    // checksummed and decoding never rebuilds or re-serialises it.
+    bytes.pop();
+    bytes.extend_from_slice(b",\"payload\":");
+    bytes.extend_from_slice(payload.as_bytes());
+    bytes.extend_from_slice(b"}\n");
     Ok((bytes, checksum))
 }
 
@@ -62,25 +63,20 @@ pub fn decode<T: DeserializeOwned>(
         return Err(damaged("the file is empty".into()));
     }
 
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+    let envelope: Envelope<'_> = serde_json::from_slice(bytes).map_err(|e| {
         damaged(format!(
             "invalid JSON at line {}, column {}, perhaps truncated: {e}",
             e.line(),
             e.column()
         ))
     })?;
-    let Value::Object(mut envelope) = value else {
-        return Err(damaged("expected a JSON object".into()));
-    };
 
-    let found = envelope.get("format").and_then(Value::as_str).unwrap_or("");
+    let found = envelope.format.unwrap_or_default();
     if found != format {
-        let found = found.to_string();
         return Err(StoreError::WrongFormat { path: path.to_path_buf(), expected: format, found });
     }
 
-    let version = envelope.get("version").and_then(Value::as_u64);
-    match version {
+    match envelope.version {
         Some(version) if version > VERSION => {
             return Err(StoreError::NewerVersion {
                 path: path.to_path_buf(),
@@ -92,18 +88,27 @@ pub fn decode<T: DeserializeOwned>(
         _ => return Err(damaged("missing or invalid format version".into())),
     }
 
-    let stored = envelope.get("checksum").and_then(Value::as_str).unwrap_or("").to_string();
-    let payload = envelope.remove("payload").ok_or_else(|| damaged("missing payload".into()))?;
-    let computed = checksum(&payload).map_err(|e| damaged(e.to_string()))?;
+    let stored = envelope.checksum.unwrap_or_default();
+    let payload = envelope.payload.ok_or_else(|| damaged("missing payload".into()))?;
+    let computed = checksum(payload.get().as_bytes());
     if stored != computed {
         return Err(damaged(format!(
             "checksum mismatch: stored {stored:?}, computed {computed:?}"
         )));
     }
-    serde_json::from_value(payload).map_err(|e| damaged(format!("invalid content: {e}")))
+    serde_json::from_str(payload.get()).map_err(|e| damaged(format!("invalid content: {e}")))
 }
 
-fn checksum(payload: &Value) -> Result<String, serde_json::Error> {
-    let bytes = serde_json::to_vec(payload)?;
-    Ok(format!("crc32:{:08x}", crc32fast::hash(&bytes)))
+/// The envelope as stored; every member is optional so that a missing one gets its own message.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    format: Option<String>,
+    version: Option<u64>,
+    checksum: Option<String>,
+    #[serde(borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+fn checksum(payload: &[u8]) -> String {
+    format!("crc32:{:08x}", crc32fast::hash(payload))
 }
