@@ -1,12 +1,9 @@
 //! The [`TagLookup`] that evaluation uses, built from a directory and a catalog.
 
-use unicode_normalization::UnicodeNormalization;
-
 use super::lookup::{TagId, TagLookup, UserId};
 use super::members::effective_users;
 use super::tags::Catalog;
 use crate::directory::{Directory, ObjectRef, Purpose, Resolution, domain_of};
-use crate::filter::ast::{Pattern, PatternPart};
 use crate::filter::resolved::TagMatch;
 use crate::filter::schema::UserField;
 use crate::records::UserRef;
@@ -103,9 +100,10 @@ impl TagLookup for Membership<'_> {
                 let name = fold_name(name);
                 ids.filter(|(_, folded)| **folded == name).map(|(id, _)| id).collect()
             }
-            // TODO: use `Pattern::matches` once it is available to this module.
+            // The resolver folds the pattern's literal runs like tag names, and `matches`
+            // case-folds both sides again, which leaves folded text unchanged.
             TagMatch::Wild(pattern) => {
-                ids.filter(|(_, folded)| glob_matches(pattern, folded)).map(|(id, _)| id).collect()
+                ids.filter(|(_, folded)| pattern.matches(folded)).map(|(id, _)| id).collect()
             }
             TagMatch::Any => ids.map(|(id, _)| id).collect(),
         }
@@ -116,55 +114,10 @@ impl TagLookup for Membership<'_> {
     }
 }
 
-/// Folds a literal run of a pattern like [`fold_name`] but without trimming or collapsing
-/// blanks, because a run may begin or end inside a name.
-fn fold_literal(text: &str) -> String {
-    let nfc: String = text.nfc().collect();
-    caseless::default_case_fold_str(&nfc).nfc().collect()
-}
-
-/// Matches a whole folded name against a pattern whose literal runs are folded first.
-fn glob_matches(pattern: &Pattern, folded: &str) -> bool {
-    let parts: Vec<Option<String>> = pattern
-        .parts
-        .iter()
-        .map(|part| match part {
-            PatternPart::Literal(text) => Some(fold_literal(text)),
-            PatternPart::Star => None,
-        })
-        .collect();
-    let literals: Vec<&str> = parts.iter().flatten().map(String::as_str).collect();
-    let starts_with_star = matches!(parts.first(), Some(None));
-    let ends_with_star = matches!(parts.last(), Some(None));
-    if !parts.iter().any(Option::is_none) {
-        return literals.concat() == folded;
-    }
-    let mut rest = folded;
-    let mut middle: &[&str] = &literals;
-    if !starts_with_star {
-        let Some((first, others)) = middle.split_first() else { return true };
-        let Some(after) = rest.strip_prefix(first) else { return false };
-        rest = after;
-        middle = others;
-    }
-    if !ends_with_star {
-        let Some((last, others)) = middle.split_last() else { return rest.is_empty() };
-        let Some(before) = rest.strip_suffix(last) else { return false };
-        rest = before;
-        middle = others;
-    }
-    for literal in middle {
-        match rest.find(literal) {
-            Some(at) => rest = rest.get(at + literal.len()..).unwrap_or(""),
-            None => return false,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filter::ast::{Pattern, PatternPart};
 
     fn pattern(parts: &[Option<&str>]) -> Pattern {
         let parts = parts
@@ -178,15 +131,15 @@ mod tests {
     }
 
     #[test]
-    fn glob_matches_whole_folded_name() {
+    fn wildcard_matches_whole_folded_name() {
         let name = fold_name("Finance EMEA");
-        assert!(glob_matches(&pattern(&[Some("FIN"), None]), &name));
-        assert!(glob_matches(&pattern(&[None, Some("emea")]), &name));
-        assert!(glob_matches(&pattern(&[None, Some("ce e"), None]), &name));
-        assert!(glob_matches(&pattern(&[Some("fin"), None, Some("emea")]), &name));
-        assert!(glob_matches(&pattern(&[None]), &name));
-        assert!(!glob_matches(&pattern(&[Some("finance")]), &name));
-        assert!(!glob_matches(&pattern(&[Some("emea"), None]), &name));
-        assert!(!glob_matches(&pattern(&[Some("finance e"), None, Some("a emea")]), &name));
+        assert!(pattern(&[Some("FIN"), None]).matches(&name));
+        assert!(pattern(&[None, Some("emea")]).matches(&name));
+        assert!(pattern(&[None, Some("ce e"), None]).matches(&name));
+        assert!(pattern(&[Some("fin"), None, Some("emea")]).matches(&name));
+        assert!(pattern(&[None]).matches(&name));
+        assert!(!pattern(&[Some("finance")]).matches(&name));
+        assert!(!pattern(&[Some("emea"), None]).matches(&name));
+        assert!(!pattern(&[Some("finance e"), None, Some("a emea")]).matches(&name));
     }
 }
