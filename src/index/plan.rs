@@ -1,0 +1,274 @@
+//! The query planner: which leaves bitmaps answer exactly, and how a segment is evaluated.
+//!
+//! Every plan node evaluates to a pair of bitmaps `lower ⊆ matches ⊆ upper` over a segment's
+//! records. A leaf that bitmaps answer exactly gives `lower == upper`; any other leaf gives
+//! `lower = ∅, upper = all`. `and`, `or` and `not` combine the pairs (`not` swaps and
+//! complements them), so the records in `lower` match for certain and only the records in
+//! `upper − lower` need testing with the record-at-a-time [`Matcher`](crate::eval::Matcher).
+//!
+//! Exact leaves, and why they agree with the matcher:
+//! - a tag leaf for any user or one role: the matcher resolves each user reference through
+//!   [`TagLookup::resolve`], which reads only the object id and the address, and checks the
+//!   user's tags. The tag bitmap is the union of the postings of the (role, object id, address)
+//!   keys whose resolved user carries a selected tag, so it holds exactly the same records;
+//! - `field:value` on a model enumeration field: the matcher compares the folded enumeration
+//!   key of each non-null scalar of the value, and the field bitmaps are keyed by that same
+//!   folded key. A field with too many distinct values in a segment has no bitmaps there, and
+//!   the leaf is tested record by record in that segment.
+//!
+//! Scopes, user attributes, time windows, numbers and text are tested record by record on the
+//! candidates the exact leaves leave.
+
+use std::fmt::Write as _;
+
+use roaring::{MultiOps, RoaringBitmap};
+
+use super::segment::SegmentIndex;
+use crate::catalog::{TagId, TagLookup, UserId};
+use crate::eval::enum_key;
+use crate::filter::resolved::{Pred, Query, RoleSel, TagMatch};
+use crate::filter::schema::{FieldSource, FieldType};
+use crate::records::Role;
+
+/// A compiled plan.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    /// Every record.
+    All,
+    /// Records where a user of the role (any role for `None`) carries one of the tags.
+    Tag {
+        /// The role, or `None` for every role.
+        role: Option<Role>,
+        /// The tags.
+        tags: TagSet,
+        /// The leaf as written, for display.
+        label: String,
+    },
+    /// Records whose model field has this folded enumeration value.
+    Value {
+        /// Model field name.
+        field: String,
+        /// Folded enumeration key.
+        key: String,
+    },
+    /// A leaf tested record by record.
+    Test(String),
+    /// All hold.
+    And(Vec<Plan>),
+    /// One holds.
+    Or(Vec<Plan>),
+    /// Does not hold.
+    Not(Box<Plan>),
+}
+
+/// The tags of a tag leaf.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TagSet {
+    /// Any tag.
+    Any,
+    /// These tags, sorted.
+    Ids(Vec<TagId>),
+}
+
+/// Compiles a resolved query, expanding tag names and patterns like the matcher does.
+pub fn compile(query: &Query, lookup: &dyn TagLookup) -> Plan {
+    match query {
+        Query::All => Plan::All,
+        Query::Tag { role: RoleSel::Any, tag } => tag_plan(None, tag, lookup),
+        Query::Tag { role: RoleSel::Role(role), tag } => tag_plan(Some(*role), tag, lookup),
+        Query::Field { field, pred: Pred::Keyword(value) }
+            if field.source == FieldSource::Model && field.ty == FieldType::Enum =>
+        {
+            Plan::Value { field: field.name.clone(), key: enum_key(value) }
+        }
+        Query::And(children) => Plan::And(children.iter().map(|c| compile(c, lookup)).collect()),
+        Query::Or(children) => Plan::Or(children.iter().map(|c| compile(c, lookup)).collect()),
+        Query::Not(child) => Plan::Not(Box::new(compile(child, lookup))),
+        other => Plan::Test(describe(other)),
+    }
+}
+
+fn tag_plan(role: Option<Role>, tag: &TagMatch, lookup: &dyn TagLookup) -> Plan {
+    let tags = match tag {
+        TagMatch::Any => TagSet::Any,
+        other => TagSet::Ids(lookup.matching_tags(other)),
+    };
+    let role_name = role.map_or("any user", Role::as_str);
+    let label = match tag {
+        TagMatch::Name(name) => format!("{role_name} tag {name:?}"),
+        TagMatch::Wild(pattern) => format!("{role_name} tag matching {pattern:?}"),
+        TagMatch::Any => format!("{role_name} with any tag"),
+    };
+    Plan::Tag { role, tags, label }
+}
+
+fn describe(query: &Query) -> String {
+    match query {
+        Query::Field { field, pred } => format!("field {} {pred:?}", field.name),
+        Query::User { role, field, pred } => format!("user {role:?} {field:?} {pred:?}"),
+        Query::Tag { role, tag } => format!("tag {role:?} {tag:?}"),
+        Query::Scope { role, .. } => format!("scope over each {role}"),
+        _ => "expression".to_string(),
+    }
+}
+
+/// Returns true when the plan needs no record tests in any segment that has bitmaps for its
+/// value leaves.
+pub fn is_all_bitmap(plan: &Plan) -> bool {
+    match plan {
+        Plan::All | Plan::Tag { .. } | Plan::Value { .. } => true,
+        Plan::Test(_) => false,
+        Plan::And(children) | Plan::Or(children) => children.iter().all(is_all_bitmap),
+        Plan::Not(child) => is_all_bitmap(child),
+    }
+}
+
+/// Renders the plan as an indented tree.
+pub fn render(plan: &Plan) -> String {
+    let mut out = String::new();
+    render_into(plan, 0, &mut out);
+    out
+}
+
+fn render_into(plan: &Plan, depth: usize, out: &mut String) {
+    let indent = "  ".repeat(depth);
+    let _ = match plan {
+        Plan::All => writeln!(out, "{indent}all records"),
+        Plan::Tag { label, tags, .. } => {
+            let count = match tags {
+                TagSet::Any => "all tags".to_string(),
+                TagSet::Ids(ids) => format!("{} tag(s)", ids.len()),
+            };
+            writeln!(out, "{indent}bitmap: {label} ({count}, union of postings)")
+        }
+        Plan::Value { field, key } => writeln!(out, "{indent}bitmap: {field} = {key:?}"),
+        Plan::Test(text) => writeln!(out, "{indent}test on candidates: {text}"),
+        Plan::And(children) => {
+            let _ = writeln!(out, "{indent}and (bitmap operands first, stop when empty)");
+            children.iter().for_each(|c| render_into(c, depth + 1, out));
+            Ok(())
+        }
+        Plan::Or(children) => {
+            let _ = writeln!(out, "{indent}or");
+            children.iter().for_each(|c| render_into(c, depth + 1, out));
+            Ok(())
+        }
+        Plan::Not(child) => {
+            let _ = writeln!(out, "{indent}not");
+            render_into(child, depth + 1, out);
+            Ok(())
+        }
+    };
+}
+
+/// The bounds of a plan node over one segment: `lower ⊆ matches ⊆ upper`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bounds {
+    /// Records that match for certain.
+    pub lower: RoaringBitmap,
+    /// Records that may match; the others do not.
+    pub upper: RoaringBitmap,
+}
+
+impl Bounds {
+    fn exact(bitmap: RoaringBitmap) -> Bounds {
+        Bounds { lower: bitmap.clone(), upper: bitmap }
+    }
+
+    fn unknown(universe: &RoaringBitmap) -> Bounds {
+        Bounds { lower: RoaringBitmap::new(), upper: universe.clone() }
+    }
+}
+
+/// Evaluates plans over one segment, with the directory users of its reference keys
+/// resolved once.
+pub struct SegmentEval<'a> {
+    /// The segment's derived structures.
+    pub index: &'a SegmentIndex,
+    /// The tag lookup.
+    pub lookup: &'a dyn TagLookup,
+    /// The resolved user of each reference key.
+    pub users: &'a [Option<UserId>],
+}
+
+impl SegmentEval<'_> {
+    /// Evaluates `plan` over the records of `universe`.
+    pub fn bounds(&self, plan: &Plan, universe: &RoaringBitmap) -> Bounds {
+        match plan {
+            Plan::All => Bounds::exact(universe.clone()),
+            Plan::Tag { role, tags, .. } => Bounds::exact(self.tag_bitmap(*role, tags) & universe),
+            Plan::Value { field, key } => self.value_bounds(field, key, universe),
+            Plan::Test(_) => Bounds::unknown(universe),
+            Plan::And(children) => self.and_bounds(children, universe),
+            Plan::Or(children) => self.or_bounds(children, universe),
+            Plan::Not(child) => {
+                let inner = self.bounds(child, universe);
+                Bounds { lower: universe - &inner.upper, upper: universe - &inner.lower }
+            }
+        }
+    }
+
+    /// Intersects the children, the smallest upper bound first, and stops when it is empty.
+    fn and_bounds(&self, children: &[Plan], universe: &RoaringBitmap) -> Bounds {
+        let mut lower = universe.clone();
+        let mut upper = universe.clone();
+        let mut order: Vec<&Plan> = children.iter().collect();
+        // Exact leaves first: they are cheap and narrow the universe of the others.
+        order.sort_by_key(|p| usize::from(!is_all_bitmap(p)));
+        for child in order {
+            let bounds = self.bounds(child, &upper);
+            lower &= &bounds.lower;
+            upper = bounds.upper;
+            if upper.is_empty() {
+                break;
+            }
+        }
+        lower &= &upper;
+        Bounds { lower, upper }
+    }
+
+    fn or_bounds(&self, children: &[Plan], universe: &RoaringBitmap) -> Bounds {
+        let mut lower = RoaringBitmap::new();
+        let mut upper = RoaringBitmap::new();
+        for child in children {
+            let bounds = self.bounds(child, universe);
+            lower |= bounds.lower;
+            upper |= bounds.upper;
+        }
+        Bounds { lower, upper }
+    }
+
+    fn value_bounds(&self, field: &str, key: &str, universe: &RoaringBitmap) -> Bounds {
+        match self.index.fields.get(field) {
+            None => Bounds::exact(RoaringBitmap::new()),
+            Some(bitmaps) if bitmaps.dropped => Bounds::unknown(universe),
+            Some(bitmaps) => {
+                Bounds::exact(bitmaps.values.get(key).map(|b| b & universe).unwrap_or_default())
+            }
+        }
+    }
+
+    /// Unions the postings of the keys whose user carries one of the tags.
+    pub fn tag_bitmap(&self, role: Option<Role>, tags: &TagSet) -> RoaringBitmap {
+        if matches!(tags, TagSet::Ids(ids) if ids.is_empty()) {
+            return RoaringBitmap::new();
+        }
+        self.index
+            .postings
+            .iter()
+            .filter(|((posting_role, key), _)| {
+                role.is_none_or(|r| r == *posting_role) && self.carries(*key, tags)
+            })
+            .map(|(_, bitmap)| bitmap)
+            .union()
+    }
+
+    fn carries(&self, key: u32, tags: &TagSet) -> bool {
+        let Some(Some(user)) = self.users.get(key as usize) else { return false };
+        let carried = self.lookup.tags_of(*user);
+        match tags {
+            TagSet::Any => !carried.is_empty(),
+            TagSet::Ids(wanted) => carried.iter().any(|t| wanted.binary_search(t).is_ok()),
+        }
+    }
+}
