@@ -6,7 +6,9 @@
 mod args;
 mod directory;
 mod filter;
+mod ingest;
 mod output;
+mod query;
 mod tag;
 
 use std::io::{self, Write};
@@ -71,9 +73,13 @@ fn run(cli: Cli) -> Outcome {
     let store = store_dir(&cli);
     match cli.command {
         Command::Filter(args) => filter::run(&args, &store, cli.quiet),
+        Command::Explain(args) if args.plan => query::explain_plan(&args, &store),
         Command::Explain(args) => filter::explain(&args),
         Command::Directory(command) => directory::run(command, &store, cli.quiet),
         Command::Tag(command) => tag::run(command, &store, cli.quiet),
+        Command::Ingest(args) => ingest::run(&args, &store, cli.quiet),
+        Command::Query(args) => query::run(&args, &store, cli.quiet),
+        Command::Index(command) => query::index(command, &store, cli.quiet),
     }
 }
 

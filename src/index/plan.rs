@@ -11,10 +11,13 @@
 //!   [`TagLookup::resolve`], which reads only the object id and the address, and checks the
 //!   user's tags. The tag bitmap is the union of the postings of the (role, object id, address)
 //!   keys whose resolved user carries a selected tag, so it holds exactly the same records;
-//! - `field:value` on a model enumeration field: the matcher compares the folded enumeration
-//!   key of each non-null scalar of the value, and the field bitmaps are keyed by that same
-//!   folded key. A field with too many distinct values in a segment has no bitmaps there, and
-//!   the leaf is tested record by record in that segment.
+//! - `field:value` (a keyword test) on a model field or a source column: the matcher compares
+//!   the case-folded text of each non-null scalar of the value with the folded query value
+//!   (for enumerations, both without non-alphanumeric characters), and the field bitmaps are
+//!   keyed by that folded text. A source column is read as the first column whose name
+//!   matches ignoring ASCII case, and the bitmaps index that same column. A field with too
+//!   many distinct values in a segment has no bitmaps there, and the leaf is tested record by
+//!   record in that segment.
 //!
 //! Scopes, user attributes, time windows, numbers and text are tested record by record on the
 //! candidates the exact leaves leave.
@@ -23,11 +26,11 @@ use std::fmt::Write as _;
 
 use roaring::{MultiOps, RoaringBitmap};
 
-use super::segment::SegmentIndex;
+use super::segment::{SegmentIndex, field_key};
 use crate::catalog::{TagId, TagLookup, UserId};
 use crate::eval::enum_key;
 use crate::filter::resolved::{Pred, Query, RoleSel, TagMatch};
-use crate::filter::schema::{FieldSource, FieldType};
+use crate::filter::schema::FieldType;
 use crate::records::Role;
 
 /// A compiled plan.
@@ -44,12 +47,15 @@ pub enum Plan {
         /// The leaf as written, for display.
         label: String,
     },
-    /// Records whose model field has this folded enumeration value.
+    /// Records whose field has this value.
     Value {
-        /// Model field name.
+        /// Field key (see [`field_key`]).
         field: String,
-        /// Folded enumeration key.
+        /// The case-folded value, or for an enumeration the folded value without
+        /// non-alphanumeric characters.
         key: String,
+        /// True for an enumeration, whose values compare without non-alphanumerics.
+        enumeration: bool,
     },
     /// A leaf tested record by record.
     Test(String),
@@ -76,10 +82,10 @@ pub fn compile(query: &Query, lookup: &dyn TagLookup) -> Plan {
         Query::All => Plan::All,
         Query::Tag { role: RoleSel::Any, tag } => tag_plan(None, tag, lookup),
         Query::Tag { role: RoleSel::Role(role), tag } => tag_plan(Some(*role), tag, lookup),
-        Query::Field { field, pred: Pred::Keyword(value) }
-            if field.source == FieldSource::Model && field.ty == FieldType::Enum =>
-        {
-            Plan::Value { field: field.name.clone(), key: enum_key(value) }
+        Query::Field { field, pred: Pred::Keyword(value) } => {
+            let enumeration = field.ty == FieldType::Enum;
+            let key = if enumeration { enum_key(value) } else { value.clone() };
+            Plan::Value { field: field_key(field.source, &field.name), key, enumeration }
         }
         Query::And(children) => Plan::And(children.iter().map(|c| compile(c, lookup)).collect()),
         Query::Or(children) => Plan::Or(children.iter().map(|c| compile(c, lookup)).collect()),
@@ -141,7 +147,7 @@ fn render_into(plan: &Plan, depth: usize, out: &mut String) {
             };
             writeln!(out, "{indent}bitmap: {label} ({count}, union of postings)")
         }
-        Plan::Value { field, key } => writeln!(out, "{indent}bitmap: {field} = {key:?}"),
+        Plan::Value { field, key, .. } => writeln!(out, "{indent}bitmap: {field} = {key:?}"),
         Plan::Test(text) => writeln!(out, "{indent}test on candidates: {text}"),
         Plan::And(children) => {
             let _ = writeln!(out, "{indent}and (bitmap operands first, stop when empty)");
@@ -197,7 +203,9 @@ impl SegmentEval<'_> {
         match plan {
             Plan::All => Bounds::exact(universe.clone()),
             Plan::Tag { role, tags, .. } => Bounds::exact(self.tag_bitmap(*role, tags) & universe),
-            Plan::Value { field, key } => self.value_bounds(field, key, universe),
+            Plan::Value { field, key, enumeration } => {
+                self.value_bounds(field, key, *enumeration, universe)
+            }
             Plan::Test(_) => Bounds::unknown(universe),
             Plan::And(children) => self.and_bounds(children, universe),
             Plan::Or(children) => self.or_bounds(children, universe),
@@ -238,14 +246,30 @@ impl SegmentEval<'_> {
         Bounds { lower, upper }
     }
 
-    fn value_bounds(&self, field: &str, key: &str, universe: &RoaringBitmap) -> Bounds {
-        match self.index.fields.get(field) {
-            None => Bounds::exact(RoaringBitmap::new()),
-            Some(bitmaps) if bitmaps.dropped => Bounds::unknown(universe),
-            Some(bitmaps) => {
-                Bounds::exact(bitmaps.values.get(key).map(|b| b & universe).unwrap_or_default())
-            }
-        }
+    fn value_bounds(
+        &self,
+        field: &str,
+        key: &str,
+        enumeration: bool,
+        universe: &RoaringBitmap,
+    ) -> Bounds {
+        let bitmaps = match self.index.fields.get(field) {
+            None => return Bounds::exact(RoaringBitmap::new()),
+            Some(bitmaps) if bitmaps.dropped => return Bounds::unknown(universe),
+            Some(bitmaps) => bitmaps,
+        };
+        let selected = if enumeration {
+            // The enumeration key of a value is its folded form without non-alphanumerics.
+            bitmaps
+                .values
+                .iter()
+                .filter(|(value, _)| alphanumeric(value) == key)
+                .map(|(_, bitmap)| bitmap)
+                .union()
+        } else {
+            bitmaps.values.get(key).cloned().unwrap_or_default()
+        };
+        Bounds::exact(selected & universe)
     }
 
     /// Unions the postings of the keys whose user carries one of the tags.
@@ -271,4 +295,8 @@ impl SegmentEval<'_> {
             TagSet::Ids(wanted) => carried.iter().any(|t| wanted.binary_search(t).is_ok()),
         }
     }
+}
+
+fn alphanumeric(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).collect()
 }

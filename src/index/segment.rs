@@ -10,15 +10,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use roaring::RoaringBitmap;
 
 use super::codec::{DecodeError, Decoder, Encoder};
-use crate::eval::enum_key;
+use crate::filter::schema::FieldSource;
 use crate::records::{Record, Role, UserRef, Value};
+use crate::text::fold_value;
 
 /// Magic of a records file.
 pub const RECORDS_MAGIC: &[u8; 4] = b"TQRC";
 /// Magic of a derived-structures file.
 pub const INDEX_MAGIC: &[u8; 4] = b"TQIX";
 
-/// A model field with more distinct values than this in one segment gets no per-value
+/// A field with more distinct values than this in one segment gets no per-value
 /// bitmaps; queries on it are answered by testing the candidate records.
 pub const MAX_FIELD_VALUES: usize = 64;
 
@@ -122,11 +123,11 @@ impl RefKey {
     }
 }
 
-/// The bitmaps of one model field: one per folded enumeration key, or none when the field
-/// has too many distinct values.
+/// The bitmaps of one field: one per case-folded value, or none when the field has too many
+/// distinct values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FieldBitmaps {
-    /// Records per folded value (see `crate::eval::enum_key`).
+    /// Records per case-folded value.
     pub values: BTreeMap<String, RoaringBitmap>,
     /// True when the field exceeded [`MAX_FIELD_VALUES`] and `values` is empty.
     pub dropped: bool,
@@ -147,7 +148,7 @@ pub struct SegmentIndex {
     pub keys: Vec<RefKey>,
     /// Postings: records per (role, key index).
     pub postings: BTreeMap<(Role, u32), RoaringBitmap>,
-    /// Per-value bitmaps of model fields.
+    /// Per-value bitmaps of model fields and source columns, by [`field_key`].
     pub fields: BTreeMap<String, FieldBitmaps>,
 }
 
@@ -160,23 +161,25 @@ pub struct Entry {
     pub time: i64,
     /// The user references: role and key.
     pub users: Vec<(Role, RefKey)>,
-    /// The folded enumeration keys of each model field.
-    pub fields: Vec<(&'static str, BTreeSet<String>)>,
+    /// The folded values of each model field and source column, by [`field_key`].
+    pub fields: Vec<(String, BTreeSet<String>)>,
 }
 
 impl Entry {
     /// Extracts the entry of a record.
     pub fn of(record: &Record) -> Entry {
         let users = record.users.iter().map(|u| (u.role(), RefKey::of(u))).collect();
-        let fields = record
-            .fields
-            .iter()
-            .map(|(name, value)| {
-                let mut keys = BTreeSet::new();
-                collect_enum_keys(value, &mut keys);
-                (*name, keys)
-            })
-            .collect();
+        let mut fields: Vec<(String, BTreeSet<String>)> = Vec::new();
+        for (name, value) in &record.fields {
+            fields.push((field_key(FieldSource::Model, name), folded_values(value)));
+        }
+        for (name, value) in &record.extra {
+            let key = field_key(FieldSource::Column, name);
+            // A query reads the first column whose name matches ignoring ASCII case.
+            if !fields.iter().any(|(k, _)| *k == key) {
+                fields.push((key, folded_values(value)));
+            }
+        }
         Entry { id: record.id.clone(), time: record.time.map_or(NO_TIME, |t| t.0), users, fields }
     }
 }
@@ -209,7 +212,7 @@ impl SegmentIndex {
             self.postings.entry((role, key_id)).or_default().insert(id);
         }
         for (name, values) in entry.fields {
-            let field = self.fields.entry(name.to_string()).or_default();
+            let field = self.fields.entry(name).or_default();
             if field.dropped {
                 continue;
             }
@@ -234,15 +237,30 @@ pub fn build(records: &[(u32, &Record)]) -> SegmentIndex {
     index
 }
 
-/// Collects the folded keys of every non-null scalar of a value, as enumeration equality
-/// compares them.
-fn collect_enum_keys(value: &Value, keys: &mut BTreeSet<String>) {
+/// Returns the key of a field in [`SegmentIndex::fields`]: `model:NAME` for model fields,
+/// `column:name` (ASCII lower case) for source columns.
+pub fn field_key(source: FieldSource, name: &str) -> String {
+    match source {
+        FieldSource::Model => format!("model:{name}"),
+        FieldSource::Column => format!("column:{}", name.to_ascii_lowercase()),
+    }
+}
+
+/// Returns the case-folded text of every non-null scalar of a value: the form keyword
+/// equality compares. Enumeration equality compares these with non-alphanumerics removed.
+fn folded_values(value: &Value) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    collect_folded(value, &mut keys);
+    keys
+}
+
+fn collect_folded(value: &Value, keys: &mut BTreeSet<String>) {
     match value {
         Value::Null => {}
-        Value::List(items) => items.iter().for_each(|item| collect_enum_keys(item, keys)),
+        Value::List(items) => items.iter().for_each(|item| collect_folded(item, keys)),
         other => {
             if let Some(text) = other.as_text() {
-                keys.insert(enum_key(&text));
+                keys.insert(fold_value(&text));
             }
         }
     }
@@ -382,7 +400,7 @@ mod tests {
         let b = record("b", "low", vec![UserRef::address(Role::User, "X@contoso.test")]);
         let index = build(&[(0, &a), (3, &b)]);
         assert_eq!(index.keys.len(), 2);
-        assert_eq!(index.fields["severity"].values["high"], RoaringBitmap::from_iter([0]));
+        assert_eq!(index.fields["model:severity"].values["high"], RoaringBitmap::from_iter([0]));
         let decoded = decode_index(&encode_index(&index)).unwrap();
         assert_eq!(decoded, index);
     }
@@ -416,7 +434,7 @@ mod tests {
             .collect();
         let pairs: Vec<(u32, &Record)> = records.iter().map(|r| (0, r)).collect();
         let index = build(&pairs);
-        assert!(index.fields["severity"].dropped);
-        assert!(index.fields["severity"].values.is_empty());
+        assert!(index.fields["model:severity"].dropped);
+        assert!(index.fields["model:severity"].values.is_empty());
     }
 }
