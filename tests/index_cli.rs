@@ -113,7 +113,12 @@ fn query_count_and_exit_status() {
         .assert()
         .code(0)
         .stdout("3\n");
-    setup.cmd().args(["query", "--count", "--kind", "email", "tag:Nobody"]).assert().code(1).stdout("0\n");
+    setup
+        .cmd()
+        .args(["query", "--count", "--kind", "email", "tag:Nobody"])
+        .assert()
+        .code(1)
+        .stdout("0\n");
     setup
         .cmd()
         .args(["query", "--kind", "email", "subject:(("])
@@ -127,7 +132,9 @@ fn query_limit_and_sort() {
     let setup = Setup::new();
     let output = setup
         .cmd()
-        .args(["query", "-q", "--kind", "email", "--sort", "-time", "--limit", "2", "-o", "ndjson", ""])
+        .args([
+            "query", "-q", "--kind", "email", "--sort", "-time", "--limit", "2", "-o", "ndjson", "",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
@@ -184,16 +191,11 @@ fn check_damaged_index(damage: fn(&mut Vec<u8>)) {
         std::fs::write(&path, bytes).unwrap();
     }
     let first = setup.segment_files("idx")[0].file_name().unwrap().to_string_lossy().into_owned();
-    setup
-        .cmd()
-        .args(["query", "--count", "--kind", "email", "tag:*"])
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("damaged at byte")
-                .and(predicate::str::contains(first))
-                .and(predicate::str::contains("tagq index rebuild")),
-        );
+    setup.cmd().args(["query", "--count", "--kind", "email", "tag:*"]).assert().code(2).stderr(
+        predicate::str::contains("damaged at byte")
+            .and(predicate::str::contains(first))
+            .and(predicate::str::contains("tagq index rebuild")),
+    );
     setup.ok(&["index", "rebuild"]);
     setup.cmd().args(["query", "--count", "--kind", "email", ""]).assert().stdout("8\n");
 }

@@ -96,14 +96,8 @@ fn email_strategy() -> impl Strategy<Value = EmailSpec> {
         prop::sample::select(vec!["Invoice overdue", "Team lunch", "invoice copy", ""]),
         0u8..4,
     )
-        .prop_map(|(day, sender, recipients, action, threats, subject, attachments)| EmailSpec {
-            day,
-            sender,
-            recipients,
-            action,
-            threats,
-            subject,
-            attachments,
+        .prop_map(|(day, sender, recipients, action, threats, subject, attachments)| {
+            EmailSpec { day, sender, recipients, action, threats, subject, attachments }
         })
 }
 
@@ -286,12 +280,8 @@ struct Case {
 }
 
 fn case_strategy() -> impl Strategy<Value = Case> {
-    let groups = || {
-        (
-            proptest::collection::vec(0..USERS, 0..4),
-            proptest::collection::vec(0..USERS, 0..4),
-        )
-    };
+    let groups =
+        || (proptest::collection::vec(0..USERS, 0..4), proptest::collection::vec(0..USERS, 0..4));
     (
         proptest::collection::vec(email_strategy(), 0..24),
         proptest::collection::vec(alert_strategy(), 0..10),
@@ -303,7 +293,16 @@ fn case_strategy() -> impl Strategy<Value = Case> {
         0usize..24,
     )
         .prop_map(
-            |(emails, alerts, groups, members, later_members, later_groups, segment_size, split)| {
+            |(
+                emails,
+                alerts,
+                groups,
+                members,
+                later_members,
+                later_groups,
+                segment_size,
+                split,
+            )| {
                 Case {
                     emails,
                     alerts,

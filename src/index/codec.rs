@@ -315,4 +315,94 @@ mod tests {
         let mut decoder = Decoder::open(&bytes, b"TEST").unwrap();
         assert!(decoder.str().is_err());
     }
+
+    fn bitmap_file(bitmaps: &[RoaringBitmap]) -> Vec<u8> {
+        let mut encoder = Encoder::default();
+        for bitmap in bitmaps {
+            encoder.bitmap(bitmap);
+        }
+        encoder.finish(b"TEST")
+    }
+
+    fn read_bitmaps(bytes: &[u8], count: usize) -> Result<Vec<RoaringBitmap>, DecodeError> {
+        let mut decoder = Decoder::open(bytes, b"TEST")?;
+        let bitmaps = (0..count).map(|_| decoder.bitmap()).collect::<Result<Vec<_>, _>>()?;
+        decoder.end()?;
+        Ok(bitmaps)
+    }
+
+    #[test]
+    fn empty_bitmaps_back_to_back() {
+        let stored = [RoaringBitmap::new(), RoaringBitmap::new(), RoaringBitmap::from_iter([1, 2])];
+        let bytes = bitmap_file(&stored);
+        // `end` checks that the reader consumed exactly the bytes written for each bitmap.
+        assert_eq!(read_bitmaps(&bytes, 3).unwrap(), stored);
+    }
+
+    #[test]
+    fn container_kinds_round_trip() {
+        let even: RoaringBitmap = (0..=8190).step_by(2).collect();
+        let dense: RoaringBitmap = (0..=4096).collect();
+        let mut runs: RoaringBitmap = (0..1000).chain(2000..3000).collect();
+        runs.optimize();
+        assert_eq!(even.len(), 4096);
+        assert_eq!(dense.len(), 4097);
+        let stored = [even, dense, runs];
+        assert_eq!(read_bitmaps(&bitmap_file(&stored), 3).unwrap(), stored);
+    }
+
+    /// The portable roaring format with run containers (cookie 12347), written byte by byte:
+    /// one container with key 0 and the runs 0..1000 and 2000..3000.
+    const RUN_CONTAINER_BYTES: [u8; 19] = [
+        0x3B, 0x30, 0x00, 0x00, // cookie 12347, container count − 1 = 0
+        0x01, // run flags: container 0 is a run container
+        0x00, 0x00, 0xCF, 0x07, // key 0, cardinality − 1 = 1999
+        0x02, 0x00, // two runs
+        0x00, 0x00, 0xE7, 0x03, // start 0, length − 1 = 999
+        0xD0, 0x07, 0xE7, 0x03, // start 2000, length − 1 = 999
+    ];
+
+    #[test]
+    fn run_containers_from_bytes() {
+        let mut encoder = Encoder::default();
+        encoder.len(RUN_CONTAINER_BYTES.len());
+        encoder.payload.extend_from_slice(&RUN_CONTAINER_BYTES);
+        let bytes = encoder.finish(b"TEST");
+        let expected: RoaringBitmap = (0..1000).chain(2000..3000).collect();
+        assert_eq!(read_bitmaps(&bytes, 1).unwrap(), [expected]);
+    }
+
+    /// Builds a file whose checksum is valid but whose bitmap bytes are `damage`d, so that
+    /// the roaring validation itself must reject them.
+    fn damaged_bitmap_file(damage: fn(&mut Vec<u8>)) -> Vec<u8> {
+        let mut raw = Vec::new();
+        RoaringBitmap::from_iter([1, 2]).serialize_into(&mut raw).unwrap();
+        damage(&mut raw);
+        let mut encoder = Encoder::default();
+        encoder.len(raw.len());
+        encoder.payload.extend_from_slice(&raw);
+        encoder.finish(b"TEST")
+    }
+
+    #[test]
+    fn corrupt_bitmaps_rejected_with_offset() {
+        // Cut short by one byte.
+        let short = damaged_bitmap_file(|raw| {
+            raw.pop();
+        });
+        // The first container's cardinality raised by 1 (bytes 10..12 of the no-run layout:
+        // cookie, container count, key, cardinality − 1).
+        let raised = damaged_bitmap_file(|raw| raw[10] += 1);
+        for bytes in [short, raised] {
+            let error = read_bitmaps(&bytes, 1).unwrap_err();
+            assert_eq!(error.offset, HEADER_LEN as u64);
+            assert!(error.reason.contains("roaring"), "{}", error.reason);
+        }
+    }
+
+    #[test]
+    fn ids_near_u32_max_round_trip() {
+        let stored = [RoaringBitmap::from_iter([0, u32::MAX - 1, u32::MAX])];
+        assert_eq!(read_bitmaps(&bitmap_file(&stored), 1).unwrap(), stored);
+    }
 }
