@@ -152,7 +152,7 @@ fn bench(c: &mut Criterion) {
 
     let started = Instant::now();
     let summary =
-        index::ingest(&store, &[input.clone()], &IngestOptions::default(), &mut |_| {}).unwrap();
+        index::ingest(&store, std::slice::from_ref(&input), &IngestOptions::default(), &mut |_| {}).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     assert!(summary.rejected.is_empty());
     let added: u64 = summary.added.values().sum();

@@ -88,7 +88,7 @@ struct AlertSpec {
 
 fn email_strategy() -> impl Strategy<Value = EmailSpec> {
     (
-        1u8..9,
+        0u8..10,
         address_strategy(),
         proptest::collection::vec(address_strategy(), 0..4),
         prop::sample::select(vec!["Delivered", "Blocked", "Junked", "delivered"]),
@@ -118,18 +118,26 @@ fn alert_strategy() -> impl Strategy<Value = AlertSpec> {
         })
 }
 
+/// Day 0 leaves the time out, day 9 writes it as JSON null.
 fn email_json(id: usize, email: &EmailSpec) -> String {
-    serde_json::json!({
+    let time = match email.day {
+        0 => None,
+        9 => Some(serde_json::Value::Null),
+        day => Some(format!("2024-06-{day:02}T10:{:02}:00Z", id % 60).into()),
+    };
+    let mut value = serde_json::json!({
         "Id": format!("mail-{id}"),
-        "Timestamp": format!("2024-06-{:02}T10:{:02}:00Z", email.day, id % 60),
         "SenderFromAddress": email.sender,
         "Recipients": email.recipients,
         "DeliveryAction": email.action,
         "ThreatTypes": email.threats.join(","),
         "Subject": email.subject,
         "AttachmentCount": email.attachments,
-    })
-    .to_string()
+    });
+    if let Some(time) = time {
+        value["Timestamp"] = time;
+    }
+    value.to_string()
 }
 
 fn alert_json(id: usize, alert: &AlertSpec) -> String {

@@ -19,19 +19,25 @@
 //!   many distinct values in a segment has no bitmaps there, and the leaf is tested record by
 //!   record in that segment.
 //!
-//! Scopes, user attributes, time windows, numbers and text are tested record by record on the
-//! candidates the exact leaves leave.
+//! - a time window on a model field: the matcher tests each instant of the value; the time
+//!   column holds the instant of records whose field is exactly one instant, marks absent and
+//!   null fields (which never match), and marks every other value (lists, text) so that those
+//!   records are tested.
+//!
+//! Scopes, user attributes, numbers, text and time windows on source columns are tested record
+//! by record on the candidates the exact leaves leave.
 
 use std::fmt::Write as _;
 
 use roaring::{MultiOps, RoaringBitmap};
 
-use super::segment::{SegmentIndex, field_key};
+use super::segment::{SegmentIndex, TIME_ABSENT, TIME_COMPLEX, field_key};
 use crate::catalog::{TagId, TagLookup, UserId};
 use crate::eval::enum_key;
 use crate::filter::resolved::{Pred, Query, RoleSel, TagMatch};
-use crate::filter::schema::FieldType;
+use crate::filter::schema::{FieldSource, FieldType};
 use crate::records::Role;
+use crate::time::Timestamp;
 
 /// A compiled plan.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +62,15 @@ pub enum Plan {
         key: String,
         /// True for an enumeration, whose values compare without non-alphanumerics.
         enumeration: bool,
+    },
+    /// Records whose model field holds one instant in `[start, end)`, from a time column.
+    TimeRange {
+        /// Field key (see [`field_key`]).
+        field: String,
+        /// Inclusive lower bound in microseconds.
+        start: Option<i64>,
+        /// Exclusive upper bound in microseconds.
+        end: Option<i64>,
     },
     /// A leaf tested record by record.
     Test(String),
@@ -86,6 +101,15 @@ pub fn compile(query: &Query, lookup: &dyn TagLookup) -> Plan {
             let enumeration = field.ty == FieldType::Enum;
             let key = if enumeration { enum_key(value) } else { value.clone() };
             Plan::Value { field: field_key(field.source, &field.name), key, enumeration }
+        }
+        Query::Field { field, pred: Pred::Time { start, end } }
+            if field.source == FieldSource::Model =>
+        {
+            Plan::TimeRange {
+                field: field_key(field.source, &field.name),
+                start: start.map(|t| t.0),
+                end: end.map(|t| t.0),
+            }
         }
         Query::And(children) => Plan::And(children.iter().map(|c| compile(c, lookup)).collect()),
         Query::Or(children) => Plan::Or(children.iter().map(|c| compile(c, lookup)).collect()),
@@ -122,7 +146,7 @@ fn describe(query: &Query) -> String {
 /// value leaves.
 pub fn is_all_bitmap(plan: &Plan) -> bool {
     match plan {
-        Plan::All | Plan::Tag { .. } | Plan::Value { .. } => true,
+        Plan::All | Plan::Tag { .. } | Plan::Value { .. } | Plan::TimeRange { .. } => true,
         Plan::Test(_) => false,
         Plan::And(children) | Plan::Or(children) => children.iter().all(is_all_bitmap),
         Plan::Not(child) => is_all_bitmap(child),
@@ -148,6 +172,11 @@ fn render_into(plan: &Plan, depth: usize, out: &mut String) {
             writeln!(out, "{indent}bitmap: {label} ({count}, union of postings)")
         }
         Plan::Value { field, key, .. } => writeln!(out, "{indent}bitmap: {field} = {key:?}"),
+        Plan::TimeRange { field, start, end } => {
+            let bound =
+                |t: &Option<i64>| t.map_or("unbounded".to_string(), |t| Timestamp(t).to_string());
+            writeln!(out, "{indent}column scan: {field} in [{}, {})", bound(start), bound(end))
+        }
         Plan::Test(text) => writeln!(out, "{indent}test on candidates: {text}"),
         Plan::And(children) => {
             let _ = writeln!(out, "{indent}and (bitmap operands first, stop when empty)");
@@ -206,6 +235,9 @@ impl SegmentEval<'_> {
             Plan::Value { field, key, enumeration } => {
                 self.value_bounds(field, key, *enumeration, universe)
             }
+            Plan::TimeRange { field, start, end } => {
+                self.time_bounds(field, *start, *end, universe)
+            }
             Plan::Test(_) => Bounds::unknown(universe),
             Plan::And(children) => self.and_bounds(children, universe),
             Plan::Or(children) => self.or_bounds(children, universe),
@@ -221,8 +253,9 @@ impl SegmentEval<'_> {
         let mut lower = universe.clone();
         let mut upper = universe.clone();
         let mut order: Vec<&Plan> = children.iter().collect();
-        // Exact leaves first: they are cheap and narrow the universe of the others.
-        order.sort_by_key(|p| usize::from(!is_all_bitmap(p)));
+        // Bitmap operands first, then column scans, then record tests: each narrows the
+        // universe that the later ones scan or test.
+        order.sort_by_key(|p| cost_rank(p));
         for child in order {
             let bounds = self.bounds(child, &upper);
             lower &= &bounds.lower;
@@ -232,6 +265,42 @@ impl SegmentEval<'_> {
             }
         }
         lower &= &upper;
+        Bounds { lower, upper }
+    }
+
+    /// Scans the time column over the universe. Records whose field holds something else
+    /// than one instant go to the upper bound only, so they are tested.
+    fn time_bounds(
+        &self,
+        field: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+        universe: &RoaringBitmap,
+    ) -> Bounds {
+        let Some(column) = self.index.time_columns.get(field) else {
+            // No record holds an instant here: absent everywhere matches nothing, while text
+            // values must be tested.
+            return if self.index.fields.contains_key(field) {
+                Bounds::unknown(universe)
+            } else {
+                Bounds::exact(RoaringBitmap::new())
+            };
+        };
+        let mut lower = RoaringBitmap::new();
+        let mut complex = RoaringBitmap::new();
+        for id in universe {
+            match column.get(id as usize).copied().unwrap_or(TIME_COMPLEX) {
+                TIME_ABSENT => {}
+                TIME_COMPLEX => {
+                    complex.insert(id);
+                }
+                t if start.is_none_or(|s| t >= s) && end.is_none_or(|e| t < e) => {
+                    lower.insert(id);
+                }
+                _ => {}
+            }
+        }
+        let upper = &lower | &complex;
         Bounds { lower, upper }
     }
 
@@ -299,4 +368,17 @@ impl SegmentEval<'_> {
 
 fn alphanumeric(text: &str) -> String {
     text.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Orders `and` operands: bitmaps, then column scans, then anything that tests records.
+fn cost_rank(plan: &Plan) -> u8 {
+    match plan {
+        Plan::All | Plan::Tag { .. } | Plan::Value { .. } => 0,
+        Plan::TimeRange { .. } => 2,
+        Plan::Test(_) => 3,
+        Plan::And(children) | Plan::Or(children) => {
+            children.iter().map(cost_rank).max().unwrap_or(0).max(1)
+        }
+        Plan::Not(child) => cost_rank(child).max(1),
+    }
 }

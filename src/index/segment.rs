@@ -26,6 +26,12 @@ pub const MAX_FIELD_VALUES: usize = 64;
 /// Time column value of a record without a time.
 pub const NO_TIME: i64 = i64::MIN;
 
+/// Time column value of a record whose field is absent or null, so no time window matches.
+pub const TIME_ABSENT: i64 = i64::MIN;
+/// Time column value of a record whose field holds something else than one instant (a list,
+/// or text that a query would parse), so the record must be tested one by one.
+pub const TIME_COMPLEX: i64 = i64::MIN + 1;
+
 /// The original of one record, enough to map it again exactly as at ingest.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredRecord {
@@ -150,6 +156,9 @@ pub struct SegmentIndex {
     pub postings: BTreeMap<(Role, u32), RoaringBitmap>,
     /// Per-value bitmaps of model fields and source columns, by [`field_key`].
     pub fields: BTreeMap<String, FieldBitmaps>,
+    /// Time columns of model fields that hold instants, by [`field_key`]: one value per
+    /// record, an instant in microseconds, [`TIME_ABSENT`] or [`TIME_COMPLEX`].
+    pub time_columns: BTreeMap<String, Vec<i64>>,
 }
 
 /// What the derived structures need of one mapped record.
@@ -163,6 +172,8 @@ pub struct Entry {
     pub users: Vec<(Role, RefKey)>,
     /// The folded values of each model field and source column, by [`field_key`].
     pub fields: Vec<(String, BTreeSet<String>)>,
+    /// The model fields that hold one instant, by [`field_key`], in microseconds.
+    pub times: Vec<(String, i64)>,
 }
 
 impl Entry {
@@ -180,7 +191,24 @@ impl Entry {
                 fields.push((key, folded_values(value)));
             }
         }
-        Entry { id: record.id.clone(), time: record.time.map_or(NO_TIME, |t| t.0), users, fields }
+        let times = record
+            .fields
+            .iter()
+            .filter_map(|(name, value)| match value {
+                // The two smallest values are the column's markers; such instants are tested.
+                Value::Time(t) if t.0 > TIME_COMPLEX => {
+                    Some((field_key(FieldSource::Model, name), t.0))
+                }
+                _ => None,
+            })
+            .collect();
+        Entry {
+            id: record.id.clone(),
+            time: record.time.map_or(NO_TIME, |t| t.0),
+            users,
+            fields,
+            times,
+        }
     }
 }
 
@@ -196,6 +224,7 @@ impl SegmentIndex {
     pub fn append(&mut self, source: u32, entry: Entry, keys: &mut HashMap<RefKey, u32>) {
         let id = self.count;
         self.count += 1;
+        self.append_times(id, &entry);
         self.ids.push(entry.id);
         self.times.push(entry.time);
         self.sources.entry(source).or_default().insert(id);
@@ -223,6 +252,27 @@ impl SegmentIndex {
                 field.values.clear();
                 field.dropped = true;
             }
+        }
+    }
+}
+
+impl SegmentIndex {
+    /// Appends record `id` to the time columns, creating a column when a field first holds
+    /// an instant; earlier records count as [`TIME_COMPLEX`] there, so they are tested.
+    fn append_times(&mut self, id: u32, entry: &Entry) {
+        for (name, _) in &entry.times {
+            if !self.time_columns.contains_key(name) {
+                self.time_columns.insert(name.clone(), vec![TIME_COMPLEX; id as usize]);
+            }
+        }
+        for (name, column) in &mut self.time_columns {
+            let instant = entry.times.iter().find(|(n, _)| n == name).map(|(_, t)| *t);
+            let value = instant.unwrap_or_else(|| {
+                let present =
+                    entry.fields.iter().any(|(n, values)| n == name && !values.is_empty());
+                if present { TIME_COMPLEX } else { TIME_ABSENT }
+            });
+            column.push(value);
         }
     }
 }
@@ -317,6 +367,11 @@ pub fn encode_index(index: &SegmentIndex) -> Vec<u8> {
             encoder.bitmap(bitmap);
         }
     }
+    encoder.len(index.time_columns.len());
+    for (name, column) in &index.time_columns {
+        encoder.str(name);
+        column.iter().for_each(|t| encoder.i64(*t));
+    }
     encoder.finish(INDEX_MAGIC)
 }
 
@@ -357,6 +412,11 @@ pub fn decode_index(bytes: &[u8]) -> Result<SegmentIndex, DecodeError> {
             field.values.insert(value, checked_bitmap(&mut decoder, count)?);
         }
         index.fields.insert(name, field);
+    }
+    for _ in 0..decoder.len(8 + 8 * count as usize)? {
+        let name = decoder.str()?;
+        let column = (0..count).map(|_| decoder.i64()).collect::<Result<Vec<_>, _>>()?;
+        index.time_columns.insert(name, column);
     }
     decoder.end()?;
     Ok(index)
