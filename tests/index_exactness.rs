@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use tagq::catalog::{Catalog, Membership, TagLookup};
 use tagq::directory::Directory;
 use tagq::eval::stream::{self, FilterJob};
-use tagq::index::{self, Index, IngestOptions, QueryRequest};
+use tagq::index::{self, Index, IngestOptions, QueryRequest, Session};
 use tagq::records::{Record, RecordKind};
 use tagq::time::Timestamp;
 
@@ -249,15 +249,9 @@ fn filter_ids(files: &[PathBuf], query: &str, lookup: &dyn TagLookup) -> Option<
     }
 }
 
-fn query_ids(
-    index: &Index,
-    query: &str,
-    kind: RecordKind,
-    lookup: &dyn TagLookup,
-) -> Option<Vec<String>> {
+fn query_ids(session: &Session<'_>, query: &str, kind: RecordKind) -> Option<Vec<String>> {
     let request =
         QueryRequest { query: query.to_string(), kind: Some(kind), ..QueryRequest::default() };
-    let session = index.session(lookup);
     let mut ids = Vec::new();
     let result = session.run(&request, &mut |record: &Record| {
         ids.push(record.id.clone());
@@ -347,13 +341,13 @@ fn write_inputs(dir: &Path, case: &Case) -> Vec<PathBuf> {
 fn check(
     files: &[PathBuf],
     kind: RecordKind,
-    index: &Index,
+    session: &Session<'_>,
     lookup: &dyn TagLookup,
     queries: &[String],
 ) {
     for query in queries {
         let expected = filter_ids(files, query, lookup);
-        let actual = query_ids(index, query, kind, lookup);
+        let actual = query_ids(session, query, kind);
         assert_eq!(actual, expected, "query {query}");
     }
 }
@@ -383,16 +377,25 @@ proptest! {
         let directory = load_directory(&directory_csv(&case.groups.0, &case.groups.1));
         let before = catalog(&directory, &case.members);
         let lookup = Membership::new(&directory, &before);
-        check(email_files, RecordKind::Email, &index, &lookup, &email_queries);
-        check(alert_files, RecordKind::Alert, &index, &lookup, &alert_queries);
+        let session = index.session(&lookup);
+        check(email_files, RecordKind::Email, &session, &lookup, &email_queries);
+        check(alert_files, RecordKind::Alert, &session, &lookup, &alert_queries);
 
-        // Membership change, then a directory re-import that moves users between groups.
+        // Membership change, then a directory re-import that moves users between groups; the
+        // session's tag bitmaps are updated incrementally each time.
         let after = catalog(&directory, &case.later_members);
-        let lookup = Membership::new(&directory, &after);
-        check(email_files, RecordKind::Email, &index, &lookup, &email_queries);
-        let directory = load_directory(&directory_csv(&case.later_groups.0, &case.later_groups.1));
-        let lookup = Membership::new(&directory, &after);
-        check(email_files, RecordKind::Email, &index, &lookup, &email_queries);
-        check(alert_files, RecordKind::Alert, &index, &lookup, &alert_queries);
+        let changed = Membership::new(&directory, &after);
+        let session = session.refresh(&changed);
+        check(email_files, RecordKind::Email, &session, &changed, &email_queries);
+        check(alert_files, RecordKind::Alert, &session, &changed, &alert_queries);
+        let moved = load_directory(&directory_csv(&case.later_groups.0, &case.later_groups.1));
+        let regrouped = Membership::new(&moved, &after);
+        let session = session.refresh(&regrouped);
+        check(email_files, RecordKind::Email, &session, &regrouped, &email_queries);
+        check(alert_files, RecordKind::Alert, &session, &regrouped, &alert_queries);
+
+        // A fresh session must agree with the refreshed one.
+        let fresh = index.session(&regrouped);
+        check(email_files, RecordKind::Email, &fresh, &regrouped, &email_queries);
     }
 }

@@ -43,6 +43,7 @@ pub mod manifest;
 pub mod plan;
 mod query;
 mod rebuild;
+mod refresh;
 pub mod segment;
 
 pub use error::IndexError;

@@ -27,7 +27,9 @@
 //! Scopes, user attributes, numbers, text and time windows on source columns are tested record
 //! by record on the candidates the exact leaves leave.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Mutex;
 
 use roaring::{MultiOps, RoaringBitmap};
 
@@ -50,6 +52,8 @@ pub enum Plan {
         role: Option<Role>,
         /// The tags.
         tags: TagSet,
+        /// The tag selection as resolved, which keys the tag bitmap cache.
+        selection: TagMatch,
         /// The leaf as written, for display.
         label: String,
     },
@@ -119,17 +123,14 @@ pub fn compile(query: &Query, lookup: &dyn TagLookup) -> Plan {
 }
 
 fn tag_plan(role: Option<Role>, tag: &TagMatch, lookup: &dyn TagLookup) -> Plan {
-    let tags = match tag {
-        TagMatch::Any => TagSet::Any,
-        other => TagSet::Ids(lookup.matching_tags(other)),
-    };
+    let tags = tag_set(lookup, tag);
     let role_name = role.map_or("any user", Role::as_str);
     let label = match tag {
         TagMatch::Name(name) => format!("{role_name} tag {name:?}"),
         TagMatch::Wild(pattern) => format!("{role_name} tag matching {pattern:?}"),
         TagMatch::Any => format!("{role_name} with any tag"),
     };
-    Plan::Tag { role, tags, label }
+    Plan::Tag { role, tags, selection: tag.clone(), label }
 }
 
 fn describe(query: &Query) -> String {
@@ -215,6 +216,15 @@ impl Bounds {
     }
 }
 
+/// Tag bitmaps of one segment with their tag selection, by role and the selection's text,
+/// built from one tag lookup.
+pub type TagCache = HashMap<(Option<Role>, String), (TagMatch, RoaringBitmap)>;
+
+/// Returns the cache key of a tag leaf.
+pub fn tag_cache_key(role: Option<Role>, selection: &TagMatch) -> (Option<Role>, String) {
+    (role, format!("{selection:?}"))
+}
+
 /// Evaluates plans over one segment, with the directory users of its reference keys
 /// resolved once.
 pub struct SegmentEval<'a> {
@@ -224,6 +234,8 @@ pub struct SegmentEval<'a> {
     pub lookup: &'a dyn TagLookup,
     /// The resolved user of each reference key.
     pub users: &'a [Option<UserId>],
+    /// Tag bitmaps built so far with this lookup, if the caller keeps them.
+    pub cache: Option<&'a Mutex<TagCache>>,
 }
 
 impl SegmentEval<'_> {
@@ -231,7 +243,9 @@ impl SegmentEval<'_> {
     pub fn bounds(&self, plan: &Plan, universe: &RoaringBitmap) -> Bounds {
         match plan {
             Plan::All => Bounds::exact(universe.clone()),
-            Plan::Tag { role, tags, .. } => Bounds::exact(self.tag_bitmap(*role, tags) & universe),
+            Plan::Tag { role, tags, selection, .. } => {
+                Bounds::exact(self.cached_tag_bitmap(*role, tags, selection, universe))
+            }
             Plan::Value { field, key, enumeration } => {
                 self.value_bounds(field, key, *enumeration, universe)
             }
@@ -341,6 +355,29 @@ impl SegmentEval<'_> {
         Bounds::exact(selected & universe)
     }
 
+    /// Returns the tag bitmap within the universe, from the cache when it holds it.
+    fn cached_tag_bitmap(
+        &self,
+        role: Option<Role>,
+        tags: &TagSet,
+        selection: &TagMatch,
+        universe: &RoaringBitmap,
+    ) -> RoaringBitmap {
+        let Some(cache) = self.cache else { return self.tag_bitmap(role, tags) & universe };
+        let key = tag_cache_key(role, selection);
+        if let Ok(cache) = cache.lock()
+            && let Some((_, bitmap)) = cache.get(&key)
+        {
+            return bitmap & universe;
+        }
+        let bitmap = self.tag_bitmap(role, tags);
+        let result = &bitmap & universe;
+        if let Ok(mut cache) = cache.lock() {
+            cache.insert(key, (selection.clone(), bitmap));
+        }
+        result
+    }
+
     /// Unions the postings of the keys whose user carries one of the tags.
     pub fn tag_bitmap(&self, role: Option<Role>, tags: &TagSet) -> RoaringBitmap {
         if matches!(tags, TagSet::Ids(ids) if ids.is_empty()) {
@@ -357,12 +394,7 @@ impl SegmentEval<'_> {
     }
 
     fn carries(&self, key: u32, tags: &TagSet) -> bool {
-        let Some(Some(user)) = self.users.get(key as usize) else { return false };
-        let carried = self.lookup.tags_of(*user);
-        match tags {
-            TagSet::Any => !carried.is_empty(),
-            TagSet::Ids(wanted) => carried.iter().any(|t| wanted.binary_search(t).is_ok()),
-        }
+        carries(self.lookup, self.users, key, tags)
     }
 }
 
@@ -380,5 +412,23 @@ fn cost_rank(plan: &Plan) -> u8 {
             children.iter().map(cost_rank).max().unwrap_or(0).max(1)
         }
         Plan::Not(child) => cost_rank(child).max(1),
+    }
+}
+
+/// Returns true when the user of reference key `key` carries one of the tags.
+pub fn carries(lookup: &dyn TagLookup, users: &[Option<UserId>], key: u32, tags: &TagSet) -> bool {
+    let Some(Some(user)) = users.get(key as usize) else { return false };
+    let carried = lookup.tags_of(*user);
+    match tags {
+        TagSet::Any => !carried.is_empty(),
+        TagSet::Ids(wanted) => carried.iter().any(|t| wanted.binary_search(t).is_ok()),
+    }
+}
+
+/// Returns the tags a tag selection names in a lookup.
+pub fn tag_set(lookup: &dyn TagLookup, selection: &TagMatch) -> TagSet {
+    match selection {
+        TagMatch::Any => TagSet::Any,
+        other => TagSet::Ids(lookup.matching_tags(other)),
     }
 }

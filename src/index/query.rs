@@ -11,7 +11,7 @@ use roaring::RoaringBitmap;
 use super::error::IndexError;
 use super::files;
 use super::manifest::{Manifest, Source};
-use super::plan::{self, Plan, SegmentEval};
+use super::plan::{self, Plan, SegmentEval, TagCache};
 use super::segment::{SegmentIndex, StoredBody, StoredRecord};
 use crate::catalog::{TagLookup, UserId};
 use crate::eval::Matcher;
@@ -160,6 +160,7 @@ impl Index {
             lookup,
             users: (0..self.segments.len()).map(|_| OnceLock::new()).collect(),
             resolved: Mutex::new(HashMap::new()),
+            tags: (0..self.segments.len()).map(|_| Mutex::new(TagCache::new())).collect(),
         }
     }
 
@@ -222,6 +223,8 @@ pub struct Session<'a> {
     lookup: &'a dyn TagLookup,
     users: Vec<OnceLock<Vec<Option<UserId>>>>,
     resolved: Mutex<HashMap<String, Arc<Compiled>>>,
+    /// Tag bitmaps per segment, built with `lookup`.
+    tags: Vec<Mutex<TagCache>>,
 }
 
 /// A query parsed and resolved for every source.
@@ -232,7 +235,42 @@ struct Compiled {
     by_source: Vec<Option<usize>>,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// Moves the session to a changed catalog or directory. Tag bitmaps built so far are
+    /// updated incrementally: the postings of reference keys whose user gained a selected tag
+    /// are ORed in, and the records of keys whose user lost it are checked again, keeping
+    /// those where another user of the role still carries a selected tag.
+    pub fn refresh<'b>(self, lookup: &'b dyn TagLookup) -> Session<'b>
+    where
+        'a: 'b,
+    {
+        let index: &'b Index = self.index;
+        let mut next = index.session(lookup);
+        for (segment, cache) in self.tags.iter().enumerate() {
+            let Ok(cache) = cache.lock() else { continue };
+            if cache.is_empty() {
+                continue;
+            }
+            let old_users = self.users(segment);
+            let new_users = next.users(segment);
+            let Some(data) = index.segments.get(segment) else { continue };
+            let mut updated = TagCache::new();
+            let change = super::refresh::TagChange {
+                index: &data.index,
+                old: (self.lookup, old_users),
+                new: (lookup, new_users),
+            };
+            for (key, (selection, bitmap)) in cache.iter() {
+                let bitmap = change.apply(key.0, selection, bitmap);
+                updated.insert(key.clone(), (selection.clone(), bitmap));
+            }
+            if let Some(slot) = next.tags.get_mut(segment) {
+                *slot = Mutex::new(updated);
+            }
+        }
+        next
+    }
+
     fn users(&self, segment: usize) -> &[Option<UserId>] {
         let (Some(slot), Some(data)) = (self.users.get(segment), self.index.segments.get(segment))
         else {
@@ -416,8 +454,12 @@ impl Session<'_> {
         let Some(data) = self.index.segments.get(segment) else {
             return Ok((RoaringBitmap::new(), 0));
         };
-        let eval =
-            SegmentEval { index: &data.index, lookup: self.lookup, users: self.users(segment) };
+        let eval = SegmentEval {
+            index: &data.index,
+            lookup: self.lookup,
+            users: self.users(segment),
+            cache: self.tags.get(segment),
+        };
         let mut matched = RoaringBitmap::new();
         let mut tested = 0;
         for (variant, (query, plan)) in compiled.variants.iter().enumerate() {
