@@ -1,4 +1,4 @@
-//! The query planner: which leaves bitmaps answer exactly, and how a segment is evaluated.
+//! The query planner: which leaves bitmaps decide exactly, and how a segment is evaluated.
 //!
 //! Every plan node evaluates to a pair of bitmaps `lower ⊆ matches ⊆ upper` over a segment's
 //! records. A leaf that bitmaps answer exactly gives `lower == upper`; any other leaf gives
@@ -67,7 +67,7 @@ pub enum Plan {
         /// True for an enumeration, whose values compare without non-alphanumerics.
         enumeration: bool,
     },
-    /// Records whose model field holds one instant in `[start, end)`, from a time column.
+    /// Records whose model field contains one instant in `[start, end)`, from a time column.
     TimeRange {
         /// Field key (see [`field_key`]).
         field: String,
@@ -262,7 +262,8 @@ impl SegmentEval<'_> {
         }
     }
 
-    /// Intersects the children, the smallest upper bound first, and stops when it is empty.
+    /// Intersects the children in the order of [`cost_rank`] and stops when the upper bound is
+    /// empty.
     fn and_bounds(&self, children: &[Plan], universe: &RoaringBitmap) -> Bounds {
         let mut lower = universe.clone();
         let mut upper = universe.clone();
@@ -282,7 +283,7 @@ impl SegmentEval<'_> {
         Bounds { lower, upper }
     }
 
-    /// Scans the time column over the universe. Records whose field holds something else
+    /// Scans the time column over the universe. Records whose field contains something else
     /// than one instant go to the upper bound only, so they are tested.
     fn time_bounds(
         &self,
@@ -292,8 +293,8 @@ impl SegmentEval<'_> {
         universe: &RoaringBitmap,
     ) -> Bounds {
         let Some(column) = self.index.time_columns.get(field) else {
-            // No record holds an instant here: absent everywhere matches nothing, while text
-            // values must be tested.
+            // No record contains an instant here. A field absent everywhere matches nothing,
+            // while text values must be tested.
             return if self.index.fields.contains_key(field) {
                 Bounds::unknown(universe)
             } else {
@@ -355,7 +356,7 @@ impl SegmentEval<'_> {
         Bounds::exact(selected & universe)
     }
 
-    /// Returns the tag bitmap within the universe, from the cache when it holds it.
+    /// Returns the tag bitmap within the universe, from the cache when it has one.
     fn cached_tag_bitmap(
         &self,
         role: Option<Role>,

@@ -1,4 +1,4 @@
-//! Opening the index and answering queries from it.
+//! Opening the index and running queries over it.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -137,7 +137,7 @@ impl Index {
         self.segments.iter().map(|s| s.live.len()).sum()
     }
 
-    /// Returns true when the index holds no live record.
+    /// Returns true when the index contains no live record.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -152,7 +152,7 @@ impl Index {
             .sum()
     }
 
-    /// Starts answering queries with a tag lookup. The session caches resolved users and tag
+    /// Starts a query session with a tag lookup. The session caches resolved users and tag
     /// bitmaps, so it must be dropped when the catalog or the directory changes.
     pub fn session<'a>(&'a self, lookup: &'a dyn TagLookup) -> Session<'a> {
         Session {
@@ -236,10 +236,10 @@ struct Compiled {
 }
 
 impl<'a> Session<'a> {
-    /// Moves the session to a changed catalog or directory. Tag bitmaps built so far are
-    /// updated incrementally: the postings of reference keys whose user gained a selected tag
-    /// are ORed in, and the records of keys whose user lost it are checked again, keeping
-    /// those where another user of the role still carries a selected tag.
+    /// Moves the session to a changed catalog or directory, updating the tag bitmaps built so
+    /// far. The postings of reference keys whose user gained a selected tag are ORed in. The
+    /// records of keys whose user lost it are checked again, and those where another user of
+    /// the role still carries a selected tag are kept.
     pub fn refresh<'b>(self, lookup: &'b dyn TagLookup) -> Session<'b>
     where
         'a: 'b,
@@ -359,7 +359,7 @@ impl<'a> Session<'a> {
             out.push_str(&format!("plan for {}:\n", sources.join(", ")));
             out.push_str(&plan::render(plan));
             let mode = if plan::is_all_bitmap(plan) {
-                "answered from bitmaps; counts need no records"
+                "decided from bitmaps and columns; records are read only for fields that a segment keeps no bitmaps or instants for"
             } else {
                 "candidates from bitmaps, then each candidate record is tested"
             };
