@@ -231,3 +231,20 @@ fn damaged_records_file_reported() {
         .code(2)
         .stderr(predicate::str::contains(".rec is damaged at byte 0 (the file is empty)"));
 }
+
+#[test]
+fn alert_evidence_rows_kept_per_entity() {
+    let setup = Setup::new();
+    let original = std::fs::read_to_string(fixture("alert-evidence.csv")).unwrap();
+    let mut lines = original.lines();
+    let header = lines.next().unwrap();
+    let row = lines.next().unwrap();
+    let second_entity = row.replace("ada.lovelace", "grace.hopper");
+    let path = setup.store.path().join("evidence.csv");
+    std::fs::write(&path, format!("{header}\n{row}\n{second_entity}\n")).unwrap();
+    for _ in 0..2 {
+        setup.ok(&["ingest", path.to_str().unwrap()]);
+    }
+    let query = ["query", "--count", "--kind", "alert", "alert_id:fa0001"];
+    setup.cmd().args(query).assert().stdout("2\n");
+}

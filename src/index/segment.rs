@@ -164,7 +164,7 @@ pub struct SegmentIndex {
 /// What the derived structures need of one mapped record.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
-    /// The record's identity.
+    /// The record's identity (see [`identity`]).
     pub id: String,
     /// The record's time in microseconds, or [`NO_TIME`].
     pub time: i64,
@@ -203,13 +203,31 @@ impl Entry {
             })
             .collect();
         Entry {
-            id: record.id.clone(),
+            id: identity(record),
             time: record.time.map_or(NO_TIME, |t| t.0),
             users,
             fields,
             times,
         }
     }
+}
+
+/// Returns the identity under which a record replaces an older copy: its id, and for alert
+/// evidence rows (one row per alert and entity, all with the alert's id) also the entity
+/// type and the entity's user references, so that no entity of an alert is dropped.
+pub fn identity(record: &Record) -> String {
+    let evidence = record.field("entity_type").or_else(|| record.field("evidence_role"));
+    let Some(evidence) = evidence else { return record.id.clone() };
+    let mut identity = record.id.clone();
+    identity.push('\u{1f}');
+    identity.push_str(&evidence.as_text().unwrap_or_default());
+    for user in &record.users {
+        identity.push('\u{1f}');
+        identity.push_str(user.object_id.as_deref().unwrap_or_default());
+        identity.push('\u{1e}');
+        identity.push_str(user.address.as_deref().unwrap_or_default());
+    }
+    identity
 }
 
 impl SegmentIndex {
