@@ -385,12 +385,12 @@ proptest! {
         // session's tag bitmaps are updated incrementally each time.
         let after = catalog(&directory, &case.later_members);
         let changed = Membership::new(&directory, &after);
-        let session = session.refresh(&changed);
+        let session = session.refresh(&changed, true);
         check(email_files, RecordKind::Email, &session, &changed, &email_queries);
         check(alert_files, RecordKind::Alert, &session, &changed, &alert_queries);
         let moved = load_directory(&directory_csv(&case.later_groups.0, &case.later_groups.1));
         let regrouped = Membership::new(&moved, &after);
-        let session = session.refresh(&regrouped);
+        let session = session.refresh(&regrouped, false);
         check(email_files, RecordKind::Email, &session, &regrouped, &email_queries);
         check(alert_files, RecordKind::Alert, &session, &regrouped, &alert_queries);
 

@@ -239,13 +239,22 @@ impl<'a> Session<'a> {
     /// Moves the session to a changed catalog or directory, updating the tag bitmaps built so
     /// far. The postings of reference keys whose user gained a selected tag are ORed in. The
     /// records of keys whose user lost it are checked again, and those where another user of
-    /// the role still carries a selected tag are kept.
-    pub fn refresh<'b>(self, lookup: &'b dyn TagLookup) -> Session<'b>
+    /// the role still carries a selected tag are kept. With `same_directory`, the caller
+    /// states that `lookup` resolves references like the old lookup (only tags or members
+    /// changed), so the resolved users are reused instead of being resolved again.
+    pub fn refresh<'b>(self, lookup: &'b dyn TagLookup, same_directory: bool) -> Session<'b>
     where
         'a: 'b,
     {
         let index: &'b Index = self.index;
         let mut next = index.session(lookup);
+        if same_directory {
+            for (old, new) in self.users.iter().zip(next.users.iter_mut()) {
+                if let Some(users) = old.get() {
+                    *new = OnceLock::from(users.clone());
+                }
+            }
+        }
         for (segment, cache) in self.tags.iter().enumerate() {
             let Ok(cache) = cache.lock() else { continue };
             if cache.is_empty() {
