@@ -34,6 +34,8 @@ impl TagChange<'_> {
         let new_tags = tag_set(self.new.0, selection);
         let mut gained = RoaringBitmap::new();
         let mut lost = RoaringBitmap::new();
+        // NOTE: every posting key is checked, so the cost follows the number of keys, not the
+        // size of the change; an index from user to keys would bound it by the change.
         for ((posting_role, key), postings) in &self.index.postings {
             if role.is_some_and(|r| r != *posting_role) {
                 continue;
