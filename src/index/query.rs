@@ -123,7 +123,9 @@ impl Index {
                     records: OnceLock::new(),
                 })
             })
-            .collect::<Result<Vec<_>, IndexError>>()?;
+            .collect::<Vec<Result<Segment, IndexError>>>();
+        // The first damaged segment in order is reported, whichever thread found it first.
+        let segments = segments.into_iter().collect::<Result<Vec<_>, IndexError>>()?;
         Ok(Index { dir, manifest, segments, _lock: Some(lock) })
     }
 
