@@ -12,6 +12,7 @@
 //! - [`records`]: the record model and the readers and writers of export formats;
 //! - [`filter`]: the filter language (parser, syntax tree, resolution against a schema);
 //! - [`eval`]: record-at-a-time evaluation of a resolved query;
+//! - [`index`]: the persistent roaring-bitmap index that `tagq query` reads;
 //! - [`store`]: the on-disk store with atomic commits.
 
 pub mod catalog;
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod directory;
 pub mod eval;
 pub mod filter;
+pub mod index;
 pub mod records;
 pub mod store;
 pub mod text;

@@ -52,6 +52,13 @@ pub enum Command {
     /// Show and change the store's settings, such as the tag limits
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Add the records of export files to the store's index
+    Ingest(IngestArgs),
+    /// Print the indexed records matching a query
+    Query(QueryArgs),
+    /// Maintain the store's index
+    #[command(subcommand)]
+    Index(IndexCommand),
 }
 
 /// Input format names for `--format`.
@@ -172,6 +179,10 @@ pub struct ExplainArgs {
     /// Output format; `json` prints the result, or the error, as one JSON object on stdout
     #[arg(long, short, value_enum, default_value = "text")]
     pub output: ExplainOutput,
+
+    /// Show the plan that `tagq query` would run over the store's index
+    #[arg(long, conflicts_with = "output")]
+    pub plan: bool,
 
     /// Query language options.
     #[command(flatten)]
@@ -360,4 +371,84 @@ pub enum ConfigCommand {
         /// The new value: a whole number of at least 1
         value: String,
     },
+}
+
+/// Arguments of `tagq ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Export files to read; `-` or none reads standard input
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Map every record as this kind (alert, email, campaign) [default: detected per record]
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<RecordKind>,
+
+    /// Input format [default: detected from the content]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// CSV field delimiter, one ASCII character [default: sniffed from the header]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
+
+    /// Input text encoding [default: UTF-8, or UTF-16 when the file starts with its byte-order mark]
+    #[arg(long, value_enum)]
+    pub encoding: Option<EncodingArg>,
+
+    /// Records per index segment; applies only when the index is created
+    #[arg(long, value_name = "N", default_value_t = 1 << 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub segment_size: u32,
+}
+
+/// Result orders for `--sort`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    /// Oldest first; records without a time first
+    Time,
+    /// Newest first; records without a time last
+    #[value(name = "-time")]
+    TimeDesc,
+}
+
+/// Arguments of `tagq query`.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The query, in the Kibana-style filter syntax; an empty query matches every record
+    pub query: String,
+
+    /// Only records of this kind (alert, email, campaign) [default: every kind]
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<RecordKind>,
+
+    /// Output format [default: each record's input format]
+    #[arg(long, short, value_enum)]
+    pub output: Option<OutputArg>,
+
+    /// Print only the number of matching records
+    #[arg(long, short)]
+    pub count: bool,
+
+    /// Add the tags of each involved user to every output record
+    #[arg(long)]
+    pub with_tags: bool,
+
+    /// Print at most N records
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+
+    /// Result order [default: ingest order]
+    #[arg(long, value_enum, allow_hyphen_values = true)]
+    pub sort: Option<SortArg>,
+
+    /// Query language options.
+    #[command(flatten)]
+    pub query_options: QueryOptions,
+}
+
+/// `tagq index …`
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Rebuild the bitmaps of every segment from the stored records
+    Rebuild,
 }

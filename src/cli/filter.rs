@@ -68,7 +68,7 @@ fn exit_status(summary: &Summary) -> i32 {
 }
 
 /// Lists the tags of each user of the record that carries any.
-fn user_tags(lookup: &dyn TagLookup, record: &Record) -> Vec<UserTags> {
+pub(super) fn user_tags(lookup: &dyn TagLookup, record: &Record) -> Vec<UserTags> {
     let mut result = Vec::new();
     for reference in &record.users {
         let Some(user) = lookup.resolve(reference) else { continue };
@@ -141,7 +141,7 @@ fn print_json_error(query: &str, error: StreamError) -> i32 {
     EXIT_ERROR
 }
 
-fn render_query_error(query: &str, error: &FilterError) -> String {
+pub(super) fn render_query_error(query: &str, error: &FilterError) -> String {
     format!("invalid query\n{}", error.diagnostic.render(query))
 }
 
@@ -170,7 +170,7 @@ fn filter_job(args: &FilterArgs) -> Result<FilterJob, Failure> {
     })
 }
 
-fn parse_options(options: &QueryOptions) -> ParseOptions {
+pub(super) fn parse_options(options: &QueryOptions) -> ParseOptions {
     ParseOptions {
         max_depth: options.max_depth,
         max_conditions: options.max_conditions,
@@ -179,7 +179,7 @@ fn parse_options(options: &QueryOptions) -> ParseOptions {
     }
 }
 
-fn resolve_options(options: &QueryOptions) -> Result<ResolveOptions, Failure> {
+pub(super) fn resolve_options(options: &QueryOptions) -> Result<ResolveOptions, Failure> {
     let tz = parse_time_zone(&options.tz)?;
     Ok(ResolveOptions { tz, ..ResolveOptions::default() })
 }
@@ -218,7 +218,7 @@ fn parse_offset(text: &str) -> Option<jiff::tz::Offset> {
     jiff::tz::Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
 }
 
-fn input_format(format: FormatArg) -> InputFormat {
+pub(super) fn input_format(format: FormatArg) -> InputFormat {
     match format {
         FormatArg::Csv => InputFormat::Csv,
         FormatArg::Json => InputFormat::Json,
@@ -226,7 +226,7 @@ fn input_format(format: FormatArg) -> InputFormat {
     }
 }
 
-fn output_format(output: OutputArg) -> OutputFormat {
+pub(super) fn output_format(output: OutputArg) -> OutputFormat {
     match output {
         OutputArg::Table => OutputFormat::Table,
         OutputArg::Csv => OutputFormat::Csv,
@@ -235,7 +235,7 @@ fn output_format(output: OutputArg) -> OutputFormat {
     }
 }
 
-fn encoding(encoding: EncodingArg) -> Encoding {
+pub(super) fn encoding(encoding: EncodingArg) -> Encoding {
     match encoding {
         EncodingArg::Utf8 => Encoding::Utf8,
         EncodingArg::Utf16Le => Encoding::Utf16Le,

@@ -8,7 +8,9 @@ mod audit;
 mod config;
 mod directory;
 mod filter;
+mod ingest;
 mod output;
+mod query;
 mod role;
 mod tag;
 
@@ -75,12 +77,16 @@ fn run(cli: Cli) -> Outcome {
     tag::set_actor(cli.actor.clone());
     match cli.command {
         Command::Filter(args) => filter::run(&args, &store, cli.quiet),
+        Command::Explain(args) if args.plan => query::explain_plan(&args, &store),
         Command::Explain(args) => filter::explain(&args),
         Command::Directory(command) => directory::run(command, &store, cli.quiet),
         Command::Tag(command) => tag::run(command, &store, cli.quiet),
         Command::Role(command) => role::run(command, &store, cli.quiet),
         Command::Audit(args) => audit::run(&args, &store),
         Command::Config(command) => config::run(command, &store, cli.quiet),
+        Command::Ingest(args) => ingest::run(&args, &store, cli.quiet),
+        Command::Query(args) => query::run(&args, &store, cli.quiet),
+        Command::Index(command) => query::index(command, &store, cli.quiet),
     }
 }
 

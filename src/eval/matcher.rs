@@ -256,7 +256,7 @@ fn text_matches(value: &str, ty: FieldType, pred: &Pred) -> bool {
 
 /// Folds an enumeration value so that spellings across export surfaces compare equal:
 /// `Intra-org`, `IntraOrg` and `intra_org` all become `intraorg`.
-fn enum_key(value: &str) -> String {
+pub(crate) fn enum_key(value: &str) -> String {
     text::fold_value(value).chars().filter(|c| c.is_alphanumeric()).collect()
 }
 

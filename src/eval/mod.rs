@@ -8,3 +8,5 @@ mod matcher;
 pub mod stream;
 
 pub use matcher::{InvolvedUser, Matcher};
+
+pub(crate) use matcher::enum_key;

@@ -1,0 +1,115 @@
+//! `tagq query`, `tagq explain --plan` and `tagq index rebuild`.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use crate::catalog::Membership;
+use crate::index::{self, Index, IndexError, QueryRequest, Sort};
+use crate::records::Record;
+use crate::records::write::RecordWriter;
+
+use super::args::{ExplainArgs, IndexCommand, QueryArgs, SortArg};
+use super::filter::{output_format, parse_options, render_query_error, resolve_options, user_tags};
+use super::{EXIT_NO_MATCH, EXIT_OK, Failure, Outcome};
+
+/// Runs `tagq query`.
+pub fn run(args: &QueryArgs, store: &Path, quiet: bool) -> Outcome {
+    let request = QueryRequest {
+        query: args.query.clone(),
+        parse: parse_options(&args.query_options),
+        resolve: resolve_options(&args.query_options)?,
+        kind: args.kind,
+        sort: match args.sort {
+            None => Sort::Stored,
+            Some(SortArg::Time) => Sort::Time,
+            Some(SortArg::TimeDesc) => Sort::TimeDesc,
+        },
+        limit: args.limit,
+    };
+    let (directory, catalog) = super::tag::load_store(store)?;
+    let lookup = Membership::new(&directory, &catalog);
+    let index = Index::open(store).map_err(|e| index_failure(&args.query, e))?;
+    let session = index.session(&lookup);
+
+    let stdout = io::stdout().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout);
+    let stats = if args.count {
+        let stats = session.count(&request).map_err(|e| index_failure(&args.query, e))?;
+        writeln!(out, "{}", stats.matched)?;
+        stats
+    } else {
+        let mut writer =
+            RecordWriter::new(&mut out, args.output.map(output_format), args.with_tags);
+        let result = session.run(&request, &mut |record: &Record| {
+            let tags = if args.with_tags { user_tags(&lookup, record) } else { Vec::new() };
+            writer.write(record, &tags)
+        });
+        let stats = match result {
+            Ok(Ok(stats)) => stats,
+            Ok(Err(io_error)) => return Err(io_error.into()),
+            Err(error) => return Err(index_failure(&args.query, error)),
+        };
+        writer.finish()?;
+        stats
+    };
+    out.flush()?;
+    if !quiet {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "tagq: {} record(s) in the index, {} matched, {} tested one by one",
+            index.len(),
+            stats.matched,
+            stats.tested
+        );
+    }
+    Ok(if stats.matched > 0 { EXIT_OK } else { EXIT_NO_MATCH })
+}
+
+/// Runs `tagq explain --plan`: the plan of each distinct resolved form of the query.
+pub fn explain_plan(args: &ExplainArgs, store: &Path) -> Outcome {
+    let request = QueryRequest {
+        query: args.query.clone(),
+        parse: parse_options(&args.query_options),
+        resolve: resolve_options(&args.query_options)?,
+        kind: args.kind,
+        ..QueryRequest::default()
+    };
+    let (directory, catalog) = super::tag::load_store(store)?;
+    let lookup = Membership::new(&directory, &catalog);
+    let index = Index::open(store).map_err(|e| index_failure(&args.query, e))?;
+    let text =
+        index.session(&lookup).explain(&request).map_err(|e| index_failure(&args.query, e))?;
+    let mut out = io::stdout().lock();
+    write!(out, "{text}")?;
+    Ok(EXIT_OK)
+}
+
+/// Runs one `tagq index` command.
+pub fn index(command: IndexCommand, store: &Path, quiet: bool) -> Outcome {
+    match command {
+        IndexCommand::Rebuild => {
+            let summary = index::rebuild(store).map_err(|e| Failure::Message(e.to_string()))?;
+            if !quiet {
+                let _ = writeln!(
+                    io::stderr().lock(),
+                    "tagq: rebuilt {} segment(s) from {} stored record(s)",
+                    summary.segments,
+                    summary.records
+                );
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn index_failure(query: &str, error: IndexError) -> Failure {
+    match error {
+        IndexError::Query(e) => Failure::Message(render_query_error(query, &e)),
+        IndexError::Resolve { file, kind, error } => Failure::Message(format!(
+            "query does not fit the {kind} records of {file}\n{}",
+            error.diagnostic.render(query)
+        )),
+        other => Failure::Message(other.to_string()),
+    }
+}

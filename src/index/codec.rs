@@ -1,0 +1,408 @@
+//! The binary file format of index files: a checksummed header and a little-endian payload.
+//!
+//! Every file starts with a 20-byte header: a 4-byte magic that names the file type, the
+//! format version (u32), the payload length (u64) and the CRC-32 (IEEE) of the payload (u32),
+//! all little-endian. The payload is a sequence of fixed-width integers, length-prefixed
+//! UTF-8 strings and length-prefixed bitmaps in the portable roaring format, which
+//! `RoaringBitmap::deserialize_from` validates while reading.
+
+use roaring::RoaringBitmap;
+
+/// The newest index file version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// Header size in bytes.
+pub const HEADER_LEN: usize = 20;
+
+/// A problem found while decoding: the byte offset in the file and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Byte offset from the start of the file.
+    pub offset: u64,
+    /// What is wrong there.
+    pub reason: String,
+    /// The version found, when the file is newer than this build reads.
+    pub newer_version: Option<u32>,
+}
+
+impl DecodeError {
+    fn at(offset: usize, reason: impl Into<String>) -> DecodeError {
+        DecodeError { offset: offset as u64, reason: reason.into(), newer_version: None }
+    }
+}
+
+/// Builds a payload and wraps it in the header.
+#[derive(Default)]
+pub struct Encoder {
+    payload: Vec<u8>,
+}
+
+impl Encoder {
+    /// Appends one byte.
+    pub fn u8(&mut self, value: u8) {
+        self.payload.push(value);
+    }
+
+    /// Appends a u32.
+    pub fn u32(&mut self, value: u32) {
+        self.payload.extend_from_slice(&value.to_le_bytes());
+    }
+
+    /// Appends a u64.
+    pub fn u64(&mut self, value: u64) {
+        self.payload.extend_from_slice(&value.to_le_bytes());
+    }
+
+    /// Appends an i64.
+    pub fn i64(&mut self, value: i64) {
+        self.payload.extend_from_slice(&value.to_le_bytes());
+    }
+
+    /// Appends a length (which callers keep below 2^32 by construction: segment sizes and
+    /// string lengths are checked before encoding).
+    pub fn len(&mut self, value: usize) {
+        self.u64(value as u64);
+    }
+
+    /// Appends a string with its length.
+    pub fn str(&mut self, value: &str) {
+        self.len(value.len());
+        self.payload.extend_from_slice(value.as_bytes());
+    }
+
+    /// Appends an optional string: a presence byte, then the string.
+    pub fn opt_str(&mut self, value: Option<&str>) {
+        match value {
+            None => self.u8(0),
+            Some(text) => {
+                self.u8(1);
+                self.str(text);
+            }
+        }
+    }
+
+    /// Appends a bitmap in the portable roaring format, with its length.
+    pub fn bitmap(&mut self, bitmap: &RoaringBitmap) {
+        self.len(bitmap.serialized_size());
+        // Writing into a Vec cannot fail.
+        let _ = bitmap.serialize_into(&mut self.payload);
+    }
+
+    /// Returns the file bytes: header with `magic`, then the payload.
+    pub fn finish(self, magic: &[u8; 4]) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(HEADER_LEN + self.payload.len());
+        bytes.extend_from_slice(magic);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(self.payload.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(&self.payload).to_le_bytes());
+        bytes.extend_from_slice(&self.payload);
+        bytes
+    }
+}
+
+/// Reads a payload after checking the header; every read is bounds-checked.
+pub struct Decoder<'a> {
+    bytes: &'a [u8],
+    position: usize,
+}
+
+impl<'a> Decoder<'a> {
+    /// Checks the header of `bytes` (magic, version, length and checksum) and returns a
+    /// decoder positioned at the payload.
+    pub fn open(bytes: &'a [u8], magic: &[u8; 4]) -> Result<Decoder<'a>, DecodeError> {
+        if bytes.is_empty() {
+            return Err(DecodeError::at(0, "the file is empty"));
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(DecodeError::at(bytes.len(), "the file is truncated inside its header"));
+        }
+        let mut header = Decoder { bytes, position: 0 };
+        let found = header.take(4)?;
+        if found != magic {
+            return Err(DecodeError::at(
+                0,
+                format!("wrong file type {:?}", String::from_utf8_lossy(found)),
+            ));
+        }
+        let version = header.u32()?;
+        if version > VERSION {
+            let mut error = DecodeError::at(4, format!("format version {version}"));
+            error.newer_version = Some(version);
+            return Err(error);
+        }
+        if version == 0 {
+            return Err(DecodeError::at(4, "invalid format version 0"));
+        }
+        let length = header.u64()?;
+        let checksum = header.u32()?;
+        let actual = (bytes.len() - HEADER_LEN) as u64;
+        if actual != length {
+            return Err(DecodeError::at(
+                bytes.len(),
+                format!(
+                    "the payload has {actual} bytes, the header says {length}; perhaps truncated"
+                ),
+            ));
+        }
+        let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
+        let computed = crc32fast::hash(payload);
+        if computed != checksum {
+            return Err(DecodeError::at(
+                16,
+                format!("checksum mismatch: stored {checksum:08x}, computed {computed:08x}"),
+            ));
+        }
+        Ok(Decoder { bytes, position: HEADER_LEN })
+    }
+
+    /// Returns an error at the current offset.
+    pub fn error(&self, reason: impl Into<String>) -> DecodeError {
+        DecodeError::at(self.position, reason)
+    }
+
+    fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.position.checked_add(count).filter(|end| *end <= self.bytes.len());
+        let Some(end) = end else {
+            return Err(self.error(format!("{count} bytes expected, the file ends first")));
+        };
+        let slice = self.bytes.get(self.position..end).unwrap_or_default();
+        self.position = end;
+        Ok(slice)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let slice = self.take(N)?;
+        let mut array = [0u8; N];
+        array.copy_from_slice(slice);
+        Ok(array)
+    }
+
+    /// Reads one byte.
+    pub fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    /// Reads a u32.
+    pub fn u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    /// Reads a u64.
+    pub fn u64(&mut self) -> Result<u64, DecodeError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    /// Reads an i64.
+    pub fn i64(&mut self) -> Result<i64, DecodeError> {
+        Ok(i64::from_le_bytes(self.array()?))
+    }
+
+    /// Reads a length and checks that at least `min_item` bytes per item remain, so a
+    /// damaged length cannot make a caller allocate without bound.
+    pub fn len(&mut self, min_item: usize) -> Result<usize, DecodeError> {
+        let start = self.position;
+        let value = self.u64()?;
+        let remaining = (self.bytes.len() - self.position) as u64;
+        if value.saturating_mul(min_item.max(1) as u64) > remaining && value > 0 && min_item > 0 {
+            return Err(DecodeError::at(start, format!("length {value} exceeds the file")));
+        }
+        usize::try_from(value)
+            .map_err(|_| DecodeError::at(start, format!("length {value} too large")))
+    }
+
+    /// Reads a string.
+    pub fn str(&mut self) -> Result<String, DecodeError> {
+        let start = self.position;
+        let length = self.len(1)?;
+        let bytes = self.take(length)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::at(start, "invalid UTF-8 text"))
+    }
+
+    /// Reads an optional string.
+    pub fn opt_str(&mut self) -> Result<Option<String>, DecodeError> {
+        match self.u8()? {
+            0 => Ok(None),
+            1 => self.str().map(Some),
+            other => Err(self.error(format!("invalid presence byte {other}"))),
+        }
+    }
+
+    /// Reads a bitmap, validating the portable roaring format.
+    pub fn bitmap(&mut self) -> Result<RoaringBitmap, DecodeError> {
+        let start = self.position;
+        let length = self.len(1)?;
+        let bytes = self.take(length)?;
+        let bitmap = RoaringBitmap::deserialize_from(bytes)
+            .map_err(|e| DecodeError::at(start, format!("invalid roaring bitmap: {e}")))?;
+        if bitmap.serialized_size() != length {
+            return Err(DecodeError::at(start, "roaring bitmap length mismatch"));
+        }
+        Ok(bitmap)
+    }
+
+    /// Checks that the whole payload was read.
+    pub fn end(&self) -> Result<(), DecodeError> {
+        if self.position == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(self.error("unexpected bytes after the content"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<u8> {
+        let mut encoder = Encoder::default();
+        encoder.u32(7);
+        encoder.str("héllo");
+        encoder.opt_str(None);
+        encoder.bitmap(&RoaringBitmap::from_iter([1, 5, 70_000]));
+        encoder.finish(b"TEST")
+    }
+
+    #[test]
+    fn round_trip() {
+        let bytes = sample();
+        let mut decoder = Decoder::open(&bytes, b"TEST").unwrap();
+        assert_eq!(decoder.u32().unwrap(), 7);
+        assert_eq!(decoder.str().unwrap(), "héllo");
+        assert_eq!(decoder.opt_str().unwrap(), None);
+        assert_eq!(decoder.bitmap().unwrap(), RoaringBitmap::from_iter([1, 5, 70_000]));
+        assert!(decoder.end().is_ok());
+    }
+
+    #[test]
+    fn empty_file_rejected() {
+        let error = Decoder::open(&[], b"TEST").err().unwrap();
+        assert_eq!(error.offset, 0);
+        assert!(error.reason.contains("empty"));
+    }
+
+    #[test]
+    fn every_truncation_rejected() {
+        let bytes = sample();
+        for length in 0..bytes.len() {
+            assert!(Decoder::open(&bytes[..length], b"TEST").is_err(), "length {length}");
+        }
+    }
+
+    #[test]
+    fn every_flipped_byte_rejected() {
+        let bytes = sample();
+        for position in 0..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[position] ^= 0x20;
+            assert!(Decoder::open(&damaged, b"TEST").is_err(), "byte {position}");
+        }
+    }
+
+    #[test]
+    fn newer_version_reported() {
+        let mut bytes = sample();
+        bytes[4] = 9;
+        let error = Decoder::open(&bytes, b"TEST").err().unwrap();
+        assert_eq!(error.newer_version, Some(9));
+    }
+
+    #[test]
+    fn huge_length_rejected_without_allocation() {
+        let mut encoder = Encoder::default();
+        encoder.u64(u64::MAX);
+        let bytes = encoder.finish(b"TEST");
+        let mut decoder = Decoder::open(&bytes, b"TEST").unwrap();
+        assert!(decoder.str().is_err());
+    }
+
+    fn bitmap_file(bitmaps: &[RoaringBitmap]) -> Vec<u8> {
+        let mut encoder = Encoder::default();
+        for bitmap in bitmaps {
+            encoder.bitmap(bitmap);
+        }
+        encoder.finish(b"TEST")
+    }
+
+    fn read_bitmaps(bytes: &[u8], count: usize) -> Result<Vec<RoaringBitmap>, DecodeError> {
+        let mut decoder = Decoder::open(bytes, b"TEST")?;
+        let bitmaps = (0..count).map(|_| decoder.bitmap()).collect::<Result<Vec<_>, _>>()?;
+        decoder.end()?;
+        Ok(bitmaps)
+    }
+
+    #[test]
+    fn empty_bitmaps_back_to_back() {
+        let stored = [RoaringBitmap::new(), RoaringBitmap::new(), RoaringBitmap::from_iter([1, 2])];
+        let bytes = bitmap_file(&stored);
+        // `end` checks that the reader consumed exactly the bytes written for each bitmap.
+        assert_eq!(read_bitmaps(&bytes, 3).unwrap(), stored);
+    }
+
+    #[test]
+    fn container_kinds_round_trip() {
+        let even: RoaringBitmap = (0..=8190).step_by(2).collect();
+        let dense: RoaringBitmap = (0..=4096).collect();
+        let mut runs: RoaringBitmap = (0..1000).chain(2000..3000).collect();
+        runs.optimize();
+        assert_eq!(even.len(), 4096);
+        assert_eq!(dense.len(), 4097);
+        let stored = [even, dense, runs];
+        assert_eq!(read_bitmaps(&bitmap_file(&stored), 3).unwrap(), stored);
+    }
+
+    /// The portable roaring format with run containers (cookie 12347), written byte by byte:
+    /// one container with key 0 and the runs 0..1000 and 2000..3000.
+    const RUN_CONTAINER_BYTES: [u8; 19] = [
+        0x3B, 0x30, 0x00, 0x00, // cookie 12347, container count − 1 = 0
+        0x01, // run flags: container 0 is a run container
+        0x00, 0x00, 0xCF, 0x07, // key 0, cardinality − 1 = 1999
+        0x02, 0x00, // two runs
+        0x00, 0x00, 0xE7, 0x03, // start 0, length − 1 = 999
+        0xD0, 0x07, 0xE7, 0x03, // start 2000, length − 1 = 999
+    ];
+
+    #[test]
+    fn run_containers_from_bytes() {
+        let mut encoder = Encoder::default();
+        encoder.len(RUN_CONTAINER_BYTES.len());
+        encoder.payload.extend_from_slice(&RUN_CONTAINER_BYTES);
+        let bytes = encoder.finish(b"TEST");
+        let expected: RoaringBitmap = (0..1000).chain(2000..3000).collect();
+        assert_eq!(read_bitmaps(&bytes, 1).unwrap(), [expected]);
+    }
+
+    /// Builds a file whose checksum is valid but whose bitmap bytes are `damage`d, so that
+    /// the roaring validation itself must reject them.
+    fn damaged_bitmap_file(damage: fn(&mut Vec<u8>)) -> Vec<u8> {
+        let mut raw = Vec::new();
+        RoaringBitmap::from_iter([1, 2]).serialize_into(&mut raw).unwrap();
+        damage(&mut raw);
+        let mut encoder = Encoder::default();
+        encoder.len(raw.len());
+        encoder.payload.extend_from_slice(&raw);
+        encoder.finish(b"TEST")
+    }
+
+    #[test]
+    fn corrupt_bitmaps_rejected_with_offset() {
+        // Cut short by one byte.
+        let short = damaged_bitmap_file(|raw| {
+            raw.pop();
+        });
+        // The first container's cardinality raised by 1 (bytes 10..12 of the no-run layout:
+        // cookie, container count, key, cardinality − 1).
+        let raised = damaged_bitmap_file(|raw| raw[10] += 1);
+        for bytes in [short, raised] {
+            let error = read_bitmaps(&bytes, 1).unwrap_err();
+            assert_eq!(error.offset, HEADER_LEN as u64);
+            assert!(error.reason.contains("roaring"), "{}", error.reason);
+        }
+    }
+
+    #[test]
+    fn ids_near_u32_max_round_trip() {
+        let stored = [RoaringBitmap::from_iter([0, u32::MAX - 1, u32::MAX])];
+        assert_eq!(read_bitmaps(&bitmap_file(&stored), 1).unwrap(), stored);
+    }
+}

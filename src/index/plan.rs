@@ -1,0 +1,435 @@
+//! The query planner: which leaves bitmaps decide exactly, and how a segment is evaluated.
+//!
+//! Every plan node evaluates to a pair of bitmaps `lower ⊆ matches ⊆ upper` over a segment's
+//! records. A leaf that bitmaps answer exactly gives `lower == upper`; any other leaf gives
+//! `lower = ∅, upper = all`. `and`, `or` and `not` combine the pairs (`not` swaps and
+//! complements them), so the records in `lower` match for certain and only the records in
+//! `upper − lower` need testing with the record-at-a-time [`Matcher`](crate::eval::Matcher).
+//!
+//! Exact leaves, and why they agree with the matcher:
+//! - a tag leaf for any user or one role: the matcher resolves each user reference through
+//!   [`TagLookup::resolve`], which reads only the object id and the address, and checks the
+//!   user's tags. The tag bitmap is the union of the postings of the (role, object id, address)
+//!   keys whose resolved user carries a selected tag, so it holds exactly the same records;
+//! - `field:value` (a keyword test) on a model field or a source column: the matcher compares
+//!   the case-folded text of each non-null scalar of the value with the folded query value
+//!   (for enumerations, both without non-alphanumeric characters), and the field bitmaps are
+//!   keyed by that folded text. A source column is read as the first column whose name
+//!   matches ignoring ASCII case, and the bitmaps index that same column. A field with too
+//!   many distinct values in a segment has no bitmaps there, and the leaf is tested record by
+//!   record in that segment.
+//!
+//! - a time window on a model field: the matcher tests each instant of the value; the time
+//!   column holds the instant of records whose field is exactly one instant, marks absent and
+//!   null fields (which never match), and marks every other value (lists, text) so that those
+//!   records are tested.
+//!
+//! Scopes, user attributes, numbers, text and time windows on source columns are tested record
+//! by record on the candidates the exact leaves leave.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+
+use roaring::{MultiOps, RoaringBitmap};
+
+use super::segment::{SegmentIndex, TIME_ABSENT, TIME_COMPLEX, field_key};
+use crate::catalog::{TagId, TagLookup, UserId};
+use crate::eval::enum_key;
+use crate::filter::resolved::{Pred, Query, RoleSel, TagMatch};
+use crate::filter::schema::{FieldSource, FieldType};
+use crate::records::Role;
+use crate::time::Timestamp;
+
+/// A compiled plan.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    /// Every record.
+    All,
+    /// Records where a user of the role (any role for `None`) carries one of the tags.
+    Tag {
+        /// The role, or `None` for every role.
+        role: Option<Role>,
+        /// The tags.
+        tags: TagSet,
+        /// The tag selection as resolved, which keys the tag bitmap cache.
+        selection: TagMatch,
+        /// The leaf as written, for display.
+        label: String,
+    },
+    /// Records whose field has this value.
+    Value {
+        /// Field key (see [`field_key`]).
+        field: String,
+        /// The case-folded value, or for an enumeration the folded value without
+        /// non-alphanumeric characters.
+        key: String,
+        /// True for an enumeration, whose values compare without non-alphanumerics.
+        enumeration: bool,
+    },
+    /// Records whose model field contains one instant in `[start, end)`, from a time column.
+    TimeRange {
+        /// Field key (see [`field_key`]).
+        field: String,
+        /// Inclusive lower bound in microseconds.
+        start: Option<i64>,
+        /// Exclusive upper bound in microseconds.
+        end: Option<i64>,
+    },
+    /// A leaf tested record by record.
+    Test(String),
+    /// All hold.
+    And(Vec<Plan>),
+    /// One holds.
+    Or(Vec<Plan>),
+    /// Does not hold.
+    Not(Box<Plan>),
+}
+
+/// The tags of a tag leaf.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TagSet {
+    /// Any tag.
+    Any,
+    /// These tags, sorted.
+    Ids(Vec<TagId>),
+}
+
+/// Compiles a resolved query, expanding tag names and patterns like the matcher does.
+pub fn compile(query: &Query, lookup: &dyn TagLookup) -> Plan {
+    match query {
+        Query::All => Plan::All,
+        Query::Tag { role: RoleSel::Any, tag } => tag_plan(None, tag, lookup),
+        Query::Tag { role: RoleSel::Role(role), tag } => tag_plan(Some(*role), tag, lookup),
+        Query::Field { field, pred: Pred::Keyword(value) } => {
+            let enumeration = field.ty == FieldType::Enum;
+            let key = if enumeration { enum_key(value) } else { value.clone() };
+            Plan::Value { field: field_key(field.source, &field.name), key, enumeration }
+        }
+        Query::Field { field, pred: Pred::Time { start, end } }
+            if field.source == FieldSource::Model =>
+        {
+            Plan::TimeRange {
+                field: field_key(field.source, &field.name),
+                start: start.map(|t| t.0),
+                end: end.map(|t| t.0),
+            }
+        }
+        Query::And(children) => Plan::And(children.iter().map(|c| compile(c, lookup)).collect()),
+        Query::Or(children) => Plan::Or(children.iter().map(|c| compile(c, lookup)).collect()),
+        Query::Not(child) => Plan::Not(Box::new(compile(child, lookup))),
+        other => Plan::Test(describe(other)),
+    }
+}
+
+fn tag_plan(role: Option<Role>, tag: &TagMatch, lookup: &dyn TagLookup) -> Plan {
+    let tags = tag_set(lookup, tag);
+    let role_name = role.map_or("any user", Role::as_str);
+    let label = match tag {
+        TagMatch::Name(name) => format!("{role_name} tag {name:?}"),
+        TagMatch::Wild(pattern) => format!("{role_name} tag matching {pattern:?}"),
+        TagMatch::Any => format!("{role_name} with any tag"),
+    };
+    Plan::Tag { role, tags, selection: tag.clone(), label }
+}
+
+fn describe(query: &Query) -> String {
+    match query {
+        Query::Field { field, pred } => format!("field {} {pred:?}", field.name),
+        Query::User { role, field, pred } => format!("user {role:?} {field:?} {pred:?}"),
+        Query::Tag { role, tag } => format!("tag {role:?} {tag:?}"),
+        Query::Scope { role, .. } => format!("scope over each {role}"),
+        _ => "expression".to_string(),
+    }
+}
+
+/// Returns true when the plan needs no record tests in any segment that has bitmaps for its
+/// value leaves.
+pub fn is_all_bitmap(plan: &Plan) -> bool {
+    match plan {
+        Plan::All | Plan::Tag { .. } | Plan::Value { .. } | Plan::TimeRange { .. } => true,
+        Plan::Test(_) => false,
+        Plan::And(children) | Plan::Or(children) => children.iter().all(is_all_bitmap),
+        Plan::Not(child) => is_all_bitmap(child),
+    }
+}
+
+/// Renders the plan as an indented tree.
+pub fn render(plan: &Plan) -> String {
+    let mut out = String::new();
+    render_into(plan, 0, &mut out);
+    out
+}
+
+fn render_into(plan: &Plan, depth: usize, out: &mut String) {
+    let indent = "  ".repeat(depth);
+    let _ = match plan {
+        Plan::All => writeln!(out, "{indent}all records"),
+        Plan::Tag { label, tags, .. } => {
+            let count = match tags {
+                TagSet::Any => "all tags".to_string(),
+                TagSet::Ids(ids) => format!("{} tag(s)", ids.len()),
+            };
+            writeln!(out, "{indent}bitmap: {label} ({count}, union of postings)")
+        }
+        Plan::Value { field, key, .. } => writeln!(out, "{indent}bitmap: {field} = {key:?}"),
+        Plan::TimeRange { field, start, end } => {
+            let bound =
+                |t: &Option<i64>| t.map_or("unbounded".to_string(), |t| Timestamp(t).to_string());
+            writeln!(out, "{indent}column scan: {field} in [{}, {})", bound(start), bound(end))
+        }
+        Plan::Test(text) => writeln!(out, "{indent}test on candidates: {text}"),
+        Plan::And(children) => {
+            let _ = writeln!(out, "{indent}and (bitmap operands first, stop when empty)");
+            children.iter().for_each(|c| render_into(c, depth + 1, out));
+            Ok(())
+        }
+        Plan::Or(children) => {
+            let _ = writeln!(out, "{indent}or");
+            children.iter().for_each(|c| render_into(c, depth + 1, out));
+            Ok(())
+        }
+        Plan::Not(child) => {
+            let _ = writeln!(out, "{indent}not");
+            render_into(child, depth + 1, out);
+            Ok(())
+        }
+    };
+}
+
+/// The bounds of a plan node over one segment: `lower ⊆ matches ⊆ upper`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bounds {
+    /// Records that match for certain.
+    pub lower: RoaringBitmap,
+    /// Records that may match; the others do not.
+    pub upper: RoaringBitmap,
+}
+
+impl Bounds {
+    fn exact(bitmap: RoaringBitmap) -> Bounds {
+        Bounds { lower: bitmap.clone(), upper: bitmap }
+    }
+
+    fn unknown(universe: &RoaringBitmap) -> Bounds {
+        Bounds { lower: RoaringBitmap::new(), upper: universe.clone() }
+    }
+}
+
+/// Tag bitmaps of one segment with their tag selection, by role and the selection's text,
+/// built from one tag lookup.
+pub type TagCache = HashMap<(Option<Role>, String), (TagMatch, RoaringBitmap)>;
+
+/// Returns the cache key of a tag leaf.
+pub fn tag_cache_key(role: Option<Role>, selection: &TagMatch) -> (Option<Role>, String) {
+    (role, format!("{selection:?}"))
+}
+
+/// Evaluates plans over one segment, with the directory users of its reference keys
+/// resolved once.
+pub struct SegmentEval<'a> {
+    /// The segment's derived structures.
+    pub index: &'a SegmentIndex,
+    /// The tag lookup.
+    pub lookup: &'a dyn TagLookup,
+    /// The resolved user of each reference key.
+    pub users: &'a [Option<UserId>],
+    /// Tag bitmaps built so far with this lookup, if the caller keeps them.
+    pub cache: Option<&'a Mutex<TagCache>>,
+}
+
+impl SegmentEval<'_> {
+    /// Evaluates `plan` over the records of `universe`.
+    pub fn bounds(&self, plan: &Plan, universe: &RoaringBitmap) -> Bounds {
+        match plan {
+            Plan::All => Bounds::exact(universe.clone()),
+            Plan::Tag { role, tags, selection, .. } => {
+                Bounds::exact(self.cached_tag_bitmap(*role, tags, selection, universe))
+            }
+            Plan::Value { field, key, enumeration } => {
+                self.value_bounds(field, key, *enumeration, universe)
+            }
+            Plan::TimeRange { field, start, end } => {
+                self.time_bounds(field, *start, *end, universe)
+            }
+            Plan::Test(_) => Bounds::unknown(universe),
+            Plan::And(children) => self.and_bounds(children, universe),
+            Plan::Or(children) => self.or_bounds(children, universe),
+            Plan::Not(child) => {
+                let inner = self.bounds(child, universe);
+                Bounds { lower: universe - &inner.upper, upper: universe - &inner.lower }
+            }
+        }
+    }
+
+    /// Intersects the children in the order of [`cost_rank`] and stops when the upper bound is
+    /// empty.
+    fn and_bounds(&self, children: &[Plan], universe: &RoaringBitmap) -> Bounds {
+        let mut lower = universe.clone();
+        let mut upper = universe.clone();
+        let mut order: Vec<&Plan> = children.iter().collect();
+        // Bitmap operands first, then column scans, then record tests: each narrows the
+        // universe that the later ones scan or test.
+        order.sort_by_key(|p| cost_rank(p));
+        for child in order {
+            let bounds = self.bounds(child, &upper);
+            lower &= &bounds.lower;
+            upper = bounds.upper;
+            if upper.is_empty() {
+                break;
+            }
+        }
+        lower &= &upper;
+        Bounds { lower, upper }
+    }
+
+    /// Scans the time column over the universe. Records whose field contains something else
+    /// than one instant go to the upper bound only, so they are tested.
+    fn time_bounds(
+        &self,
+        field: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+        universe: &RoaringBitmap,
+    ) -> Bounds {
+        let Some(column) = self.index.time_columns.get(field) else {
+            // No record contains an instant here. A field absent everywhere matches nothing,
+            // while text values must be tested.
+            return if self.index.fields.contains_key(field) {
+                Bounds::unknown(universe)
+            } else {
+                Bounds::exact(RoaringBitmap::new())
+            };
+        };
+        let mut lower = RoaringBitmap::new();
+        let mut complex = RoaringBitmap::new();
+        for id in universe {
+            match column.get(id as usize).copied().unwrap_or(TIME_COMPLEX) {
+                TIME_ABSENT => {}
+                TIME_COMPLEX => {
+                    complex.insert(id);
+                }
+                t if start.is_none_or(|s| t >= s) && end.is_none_or(|e| t < e) => {
+                    lower.insert(id);
+                }
+                _ => {}
+            }
+        }
+        let upper = &lower | &complex;
+        Bounds { lower, upper }
+    }
+
+    fn or_bounds(&self, children: &[Plan], universe: &RoaringBitmap) -> Bounds {
+        let mut lower = RoaringBitmap::new();
+        let mut upper = RoaringBitmap::new();
+        for child in children {
+            let bounds = self.bounds(child, universe);
+            lower |= bounds.lower;
+            upper |= bounds.upper;
+        }
+        Bounds { lower, upper }
+    }
+
+    fn value_bounds(
+        &self,
+        field: &str,
+        key: &str,
+        enumeration: bool,
+        universe: &RoaringBitmap,
+    ) -> Bounds {
+        let bitmaps = match self.index.fields.get(field) {
+            None => return Bounds::exact(RoaringBitmap::new()),
+            Some(bitmaps) if bitmaps.dropped => return Bounds::unknown(universe),
+            Some(bitmaps) => bitmaps,
+        };
+        let selected = if enumeration {
+            // The enumeration key of a value is its folded form without non-alphanumerics.
+            bitmaps
+                .values
+                .iter()
+                .filter(|(value, _)| alphanumeric(value) == key)
+                .map(|(_, bitmap)| bitmap)
+                .union()
+        } else {
+            bitmaps.values.get(key).cloned().unwrap_or_default()
+        };
+        Bounds::exact(selected & universe)
+    }
+
+    /// Returns the tag bitmap within the universe, from the cache when it has one.
+    fn cached_tag_bitmap(
+        &self,
+        role: Option<Role>,
+        tags: &TagSet,
+        selection: &TagMatch,
+        universe: &RoaringBitmap,
+    ) -> RoaringBitmap {
+        let Some(cache) = self.cache else { return self.tag_bitmap(role, tags) & universe };
+        let key = tag_cache_key(role, selection);
+        if let Ok(cache) = cache.lock()
+            && let Some((_, bitmap)) = cache.get(&key)
+        {
+            return bitmap & universe;
+        }
+        let bitmap = self.tag_bitmap(role, tags);
+        let result = &bitmap & universe;
+        if let Ok(mut cache) = cache.lock() {
+            cache.insert(key, (selection.clone(), bitmap));
+        }
+        result
+    }
+
+    /// Unions the postings of the keys whose user carries one of the tags.
+    pub fn tag_bitmap(&self, role: Option<Role>, tags: &TagSet) -> RoaringBitmap {
+        if matches!(tags, TagSet::Ids(ids) if ids.is_empty()) {
+            return RoaringBitmap::new();
+        }
+        self.index
+            .postings
+            .iter()
+            .filter(|((posting_role, key), _)| {
+                role.is_none_or(|r| r == *posting_role) && self.carries(*key, tags)
+            })
+            .map(|(_, bitmap)| bitmap)
+            .union()
+    }
+
+    fn carries(&self, key: u32, tags: &TagSet) -> bool {
+        carries(self.lookup, self.users, key, tags)
+    }
+}
+
+fn alphanumeric(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Orders `and` operands: bitmaps, then column scans, then anything that tests records.
+fn cost_rank(plan: &Plan) -> u8 {
+    match plan {
+        Plan::All | Plan::Tag { .. } | Plan::Value { .. } => 0,
+        Plan::TimeRange { .. } => 2,
+        Plan::Test(_) => 3,
+        Plan::And(children) | Plan::Or(children) => {
+            children.iter().map(cost_rank).max().unwrap_or(0).max(1)
+        }
+        Plan::Not(child) => cost_rank(child).max(1),
+    }
+}
+
+/// Returns true when the user of reference key `key` carries one of the tags.
+pub fn carries(lookup: &dyn TagLookup, users: &[Option<UserId>], key: u32, tags: &TagSet) -> bool {
+    let Some(Some(user)) = users.get(key as usize) else { return false };
+    let carried = lookup.tags_of(*user);
+    match tags {
+        TagSet::Any => !carried.is_empty(),
+        TagSet::Ids(wanted) => carried.iter().any(|t| wanted.binary_search(t).is_ok()),
+    }
+}
+
+/// Returns the tags a tag selection names in a lookup.
+pub fn tag_set(lookup: &dyn TagLookup, selection: &TagMatch) -> TagSet {
+    match selection {
+        TagMatch::Any => TagSet::Any,
+        other => TagSet::Ids(lookup.matching_tags(other)),
+    }
+}

@@ -1,0 +1,518 @@
+//! One segment: the stored originals (`.rec` file) and the structures derived from them
+//! (`.idx` file).
+//!
+//! Record ids are dense u32 values local to the segment, in the order the records were added.
+//! Each ingest batch is sorted by time before it is appended, so within a batch a time window
+//! is an id range.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use roaring::RoaringBitmap;
+
+use super::codec::{DecodeError, Decoder, Encoder};
+use crate::filter::schema::FieldSource;
+use crate::records::{Record, Role, UserRef, Value};
+use crate::text::fold_value;
+
+/// Magic of a records file.
+pub const RECORDS_MAGIC: &[u8; 4] = b"TQRC";
+/// Magic of a derived-structures file.
+pub const INDEX_MAGIC: &[u8; 4] = b"TQIX";
+
+/// A field with more distinct values than this in one segment gets no per-value
+/// bitmaps; queries on it are answered by testing the candidate records.
+pub const MAX_FIELD_VALUES: usize = 64;
+
+/// Time column value of a record without a time.
+pub const NO_TIME: i64 = i64::MIN;
+
+/// Time column value of a record whose field is absent or null, so no time window matches.
+pub const TIME_ABSENT: i64 = i64::MIN;
+/// Time column value of a record whose field holds something else than one instant (a list,
+/// or text that a query would parse), so the record must be tested one by one.
+pub const TIME_COMPLEX: i64 = i64::MIN + 1;
+
+/// The original of one record, enough to map it again exactly as at ingest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredRecord {
+    /// Index of the record's source in the manifest.
+    pub source: u32,
+    /// 1-based line where the record starts in its input.
+    pub line: u64,
+    /// The original content.
+    pub body: StoredBody,
+}
+
+/// The original content of a record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoredBody {
+    /// A JSON object as compact text.
+    Json(String),
+    /// The cells of a CSV row; the header is kept once per source.
+    Csv(Vec<String>),
+}
+
+/// Encodes the originals of a segment.
+pub fn encode_records(records: &[StoredRecord]) -> Vec<u8> {
+    let mut encoder = Encoder::default();
+    encoder.len(records.len());
+    for record in records {
+        encoder.u32(record.source);
+        encoder.u64(record.line);
+        match &record.body {
+            StoredBody::Json(text) => {
+                encoder.u8(0);
+                encoder.str(text);
+            }
+            StoredBody::Csv(cells) => {
+                encoder.u8(1);
+                encoder.len(cells.len());
+                for cell in cells {
+                    encoder.str(cell);
+                }
+            }
+        }
+    }
+    encoder.finish(RECORDS_MAGIC)
+}
+
+/// Decodes the originals of a segment.
+pub fn decode_records(bytes: &[u8]) -> Result<Vec<StoredRecord>, DecodeError> {
+    let mut decoder = Decoder::open(bytes, RECORDS_MAGIC)?;
+    let count = decoder.len(13)?;
+    let mut records = Vec::with_capacity(count);
+    for _ in 0..count {
+        let source = decoder.u32()?;
+        let line = decoder.u64()?;
+        let body = match decoder.u8()? {
+            0 => StoredBody::Json(decoder.str()?),
+            1 => {
+                let cells = decoder.len(8)?;
+                let mut row = Vec::with_capacity(cells);
+                for _ in 0..cells {
+                    row.push(decoder.str()?);
+                }
+                StoredBody::Csv(row)
+            }
+            other => return Err(decoder.error(format!("invalid record body tag {other}"))),
+        };
+        records.push(StoredRecord { source, line, body });
+    }
+    decoder.end()?;
+    Ok(records)
+}
+
+/// The user reference fields that address resolution reads: object id first, then address.
+/// Postings are kept per key as written, so they stay valid when the directory changes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RefKey {
+    /// Entra object id as written.
+    pub object_id: Option<String>,
+    /// Address as written.
+    pub address: Option<String>,
+}
+
+impl RefKey {
+    /// Returns the key of a reference.
+    pub fn of(reference: &UserRef) -> RefKey {
+        RefKey { object_id: reference.object_id.clone(), address: reference.address.clone() }
+    }
+
+    /// Returns a reference that resolves like every reference with this key.
+    pub fn to_user_ref(&self, role: Role) -> UserRef {
+        UserRef {
+            role: Some(role),
+            address: self.address.clone(),
+            object_id: self.object_id.clone(),
+            display_name: None,
+        }
+    }
+}
+
+/// The bitmaps of one field: one per case-folded value, or none when the field has too many
+/// distinct values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FieldBitmaps {
+    /// Records per case-folded value.
+    pub values: BTreeMap<String, RoaringBitmap>,
+    /// True when the field exceeded [`MAX_FIELD_VALUES`] and `values` is empty.
+    pub dropped: bool,
+}
+
+/// The structures derived from a segment's records.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SegmentIndex {
+    /// Number of records, live or replaced.
+    pub count: u32,
+    /// Record identity per record id.
+    pub ids: Vec<String>,
+    /// Record time in microseconds since the Unix epoch, or [`NO_TIME`].
+    pub times: Vec<i64>,
+    /// Records per source.
+    pub sources: BTreeMap<u32, RoaringBitmap>,
+    /// Distinct user reference keys.
+    pub keys: Vec<RefKey>,
+    /// Postings: records per (role, key index).
+    pub postings: BTreeMap<(Role, u32), RoaringBitmap>,
+    /// Per-value bitmaps of model fields and source columns, by [`field_key`].
+    pub fields: BTreeMap<String, FieldBitmaps>,
+    /// Time columns of model fields that hold instants, by [`field_key`]: one value per
+    /// record, an instant in microseconds, [`TIME_ABSENT`] or [`TIME_COMPLEX`].
+    pub time_columns: BTreeMap<String, Vec<i64>>,
+}
+
+/// What the derived structures need of one mapped record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The record's identity (see [`identity`]).
+    pub id: String,
+    /// The record's time in microseconds, or [`NO_TIME`].
+    pub time: i64,
+    /// The user references: role and key.
+    pub users: Vec<(Role, RefKey)>,
+    /// The folded values of each model field and source column, by [`field_key`].
+    pub fields: Vec<(String, BTreeSet<String>)>,
+    /// The model fields that hold one instant, by [`field_key`], in microseconds.
+    pub times: Vec<(String, i64)>,
+}
+
+impl Entry {
+    /// Extracts the entry of a record.
+    pub fn of(record: &Record) -> Entry {
+        let users = record.users.iter().map(|u| (u.role(), RefKey::of(u))).collect();
+        let mut fields: Vec<(String, BTreeSet<String>)> = Vec::new();
+        for (name, value) in &record.fields {
+            fields.push((field_key(FieldSource::Model, name), folded_values(value)));
+        }
+        for (name, value) in &record.extra {
+            let key = field_key(FieldSource::Column, name);
+            // A query reads the first column whose name matches ignoring ASCII case.
+            if !fields.iter().any(|(k, _)| *k == key) {
+                fields.push((key, folded_values(value)));
+            }
+        }
+        let times = record
+            .fields
+            .iter()
+            .filter_map(|(name, value)| match value {
+                // The two smallest values are the column's markers; such instants are tested.
+                Value::Time(t) if t.0 > TIME_COMPLEX => {
+                    Some((field_key(FieldSource::Model, name), t.0))
+                }
+                _ => None,
+            })
+            .collect();
+        Entry {
+            id: identity(record),
+            time: record.time.map_or(NO_TIME, |t| t.0),
+            users,
+            fields,
+            times,
+        }
+    }
+}
+
+/// Returns the identity under which a record replaces an older copy: its id, and for alert
+/// evidence rows (one row per alert and entity, all with the alert's id) also the entity
+/// type and the entity's user references, so that no entity of an alert is dropped.
+pub fn identity(record: &Record) -> String {
+    let evidence = record.field("entity_type").or_else(|| record.field("evidence_role"));
+    let Some(evidence) = evidence else { return record.id.clone() };
+    let mut identity = record.id.clone();
+    identity.push('\u{1f}');
+    identity.push_str(&evidence.as_text().unwrap_or_default());
+    for user in &record.users {
+        identity.push('\u{1f}');
+        identity.push_str(user.object_id.as_deref().unwrap_or_default());
+        identity.push('\u{1e}');
+        identity.push_str(user.address.as_deref().unwrap_or_default());
+    }
+    identity
+}
+
+impl SegmentIndex {
+    /// Returns a map from reference key to key index, for [`SegmentIndex::append`].
+    pub fn key_map(&self) -> HashMap<RefKey, u32> {
+        self.keys.iter().enumerate().map(|(i, key)| (key.clone(), i as u32)).collect()
+    }
+
+    /// Appends a record as the next record id. `keys` must come from [`SegmentIndex::key_map`]
+    /// and is kept up to date. The caller keeps `count` below the segment size, which is at
+    /// most `u32::MAX`, so ids never wrap.
+    pub fn append(&mut self, source: u32, entry: Entry, keys: &mut HashMap<RefKey, u32>) {
+        let id = self.count;
+        self.count += 1;
+        self.append_times(id, &entry);
+        self.ids.push(entry.id);
+        self.times.push(entry.time);
+        self.sources.entry(source).or_default().insert(id);
+        for (role, key) in entry.users {
+            let next = self.keys.len() as u32;
+            let key_id = match keys.get(&key) {
+                Some(key_id) => *key_id,
+                None => {
+                    keys.insert(key.clone(), next);
+                    self.keys.push(key);
+                    next
+                }
+            };
+            self.postings.entry((role, key_id)).or_default().insert(id);
+        }
+        for (name, values) in entry.fields {
+            let field = self.fields.entry(name).or_default();
+            if field.dropped {
+                continue;
+            }
+            for value in values {
+                field.values.entry(value).or_default().insert(id);
+            }
+            if field.values.len() > MAX_FIELD_VALUES {
+                field.values.clear();
+                field.dropped = true;
+            }
+        }
+    }
+}
+
+impl SegmentIndex {
+    /// Appends record `id` to the time columns, creating a column when a field first holds
+    /// an instant; earlier records count as [`TIME_COMPLEX`] there, so they are tested.
+    fn append_times(&mut self, id: u32, entry: &Entry) {
+        for (name, _) in &entry.times {
+            if !self.time_columns.contains_key(name) {
+                self.time_columns.insert(name.clone(), vec![TIME_COMPLEX; id as usize]);
+            }
+        }
+        for (name, column) in &mut self.time_columns {
+            let instant = entry.times.iter().find(|(n, _)| n == name).map(|(_, t)| *t);
+            let value = instant.unwrap_or_else(|| {
+                let present =
+                    entry.fields.iter().any(|(n, values)| n == name && !values.is_empty());
+                if present { TIME_COMPLEX } else { TIME_ABSENT }
+            });
+            column.push(value);
+        }
+    }
+}
+
+/// Builds the derived structures of mapped records; `records[i]` gets record id `i`.
+pub fn build(records: &[(u32, &Record)]) -> SegmentIndex {
+    let mut index = SegmentIndex::default();
+    let mut keys = HashMap::new();
+    for (source, record) in records {
+        index.append(*source, Entry::of(record), &mut keys);
+    }
+    index
+}
+
+/// Returns the key of a field in [`SegmentIndex::fields`]: `model:NAME` for model fields,
+/// `column:name` (ASCII lower case) for source columns.
+pub fn field_key(source: FieldSource, name: &str) -> String {
+    match source {
+        FieldSource::Model => format!("model:{name}"),
+        FieldSource::Column => format!("column:{}", name.to_ascii_lowercase()),
+    }
+}
+
+/// Returns the case-folded text of every non-null scalar of a value: the form keyword
+/// equality compares. Enumeration equality compares these with non-alphanumerics removed.
+fn folded_values(value: &Value) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    collect_folded(value, &mut keys);
+    keys
+}
+
+fn collect_folded(value: &Value, keys: &mut BTreeSet<String>) {
+    match value {
+        Value::Null => {}
+        Value::List(items) => items.iter().for_each(|item| collect_folded(item, keys)),
+        other => {
+            if let Some(text) = other.as_text() {
+                keys.insert(fold_value(&text));
+            }
+        }
+    }
+}
+
+fn role_code(role: Role) -> u8 {
+    match role {
+        Role::User => 0,
+        Role::Sender => 1,
+        Role::Recipient => 2,
+    }
+}
+
+fn role_from_code(code: u8) -> Option<Role> {
+    match code {
+        0 => Some(Role::User),
+        1 => Some(Role::Sender),
+        2 => Some(Role::Recipient),
+        _ => None,
+    }
+}
+
+/// Encodes the derived structures.
+pub fn encode_index(index: &SegmentIndex) -> Vec<u8> {
+    let mut encoder = Encoder::default();
+    encoder.u32(index.count);
+    for (id, time) in index.ids.iter().zip(&index.times) {
+        encoder.str(id);
+        encoder.i64(*time);
+    }
+    encoder.len(index.sources.len());
+    for (source, bitmap) in &index.sources {
+        encoder.u32(*source);
+        encoder.bitmap(bitmap);
+    }
+    encoder.len(index.keys.len());
+    for key in &index.keys {
+        encoder.opt_str(key.object_id.as_deref());
+        encoder.opt_str(key.address.as_deref());
+    }
+    encoder.len(index.postings.len());
+    for ((role, key), bitmap) in &index.postings {
+        encoder.u8(role_code(*role));
+        encoder.u32(*key);
+        encoder.bitmap(bitmap);
+    }
+    encoder.len(index.fields.len());
+    for (name, field) in &index.fields {
+        encoder.str(name);
+        encoder.u8(u8::from(field.dropped));
+        encoder.len(field.values.len());
+        for (value, bitmap) in &field.values {
+            encoder.str(value);
+            encoder.bitmap(bitmap);
+        }
+    }
+    encoder.len(index.time_columns.len());
+    for (name, column) in &index.time_columns {
+        encoder.str(name);
+        column.iter().for_each(|t| encoder.i64(*t));
+    }
+    encoder.finish(INDEX_MAGIC)
+}
+
+/// Decodes the derived structures.
+pub fn decode_index(bytes: &[u8]) -> Result<SegmentIndex, DecodeError> {
+    let mut decoder = Decoder::open(bytes, INDEX_MAGIC)?;
+    let count = decoder.u32()?;
+    let mut index = SegmentIndex { count, ..SegmentIndex::default() };
+    for _ in 0..count {
+        index.ids.push(decoder.str()?);
+        index.times.push(decoder.i64()?);
+    }
+    for _ in 0..decoder.len(12)? {
+        let source = decoder.u32()?;
+        index.sources.insert(source, checked_bitmap(&mut decoder, count)?);
+    }
+    for _ in 0..decoder.len(2)? {
+        let object_id = decoder.opt_str()?;
+        let address = decoder.opt_str()?;
+        index.keys.push(RefKey { object_id, address });
+    }
+    for _ in 0..decoder.len(13)? {
+        let code = decoder.u8()?;
+        let role =
+            role_from_code(code).ok_or_else(|| decoder.error(format!("invalid role {code}")))?;
+        let key = decoder.u32()?;
+        if key as usize >= index.keys.len() {
+            return Err(decoder.error(format!("posting names key {key}, which does not exist")));
+        }
+        index.postings.insert((role, key), checked_bitmap(&mut decoder, count)?);
+    }
+    for _ in 0..decoder.len(10)? {
+        let name = decoder.str()?;
+        let dropped = decoder.u8()? != 0;
+        let mut field = FieldBitmaps { values: BTreeMap::new(), dropped };
+        for _ in 0..decoder.len(16)? {
+            let value = decoder.str()?;
+            field.values.insert(value, checked_bitmap(&mut decoder, count)?);
+        }
+        index.fields.insert(name, field);
+    }
+    for _ in 0..decoder.len(8 + 8 * count as usize)? {
+        let name = decoder.str()?;
+        let column = (0..count).map(|_| decoder.i64()).collect::<Result<Vec<_>, _>>()?;
+        index.time_columns.insert(name, column);
+    }
+    decoder.end()?;
+    Ok(index)
+}
+
+/// Reads a bitmap and checks that it names only records of the segment.
+fn checked_bitmap(decoder: &mut Decoder<'_>, count: u32) -> Result<RoaringBitmap, DecodeError> {
+    let bitmap = decoder.bitmap()?;
+    match bitmap.max() {
+        Some(max) if max >= count => {
+            Err(decoder.error(format!("bitmap names record {max} of a segment of {count}")))
+        }
+        _ => Ok(bitmap),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::{Origin, Raw, RecordKind, SourceFormat};
+
+    fn record(id: &str, severity: &str, users: Vec<UserRef>) -> Record {
+        let mut fields = BTreeMap::new();
+        fields.insert("severity", Value::Str(severity.into()));
+        Record {
+            kind: RecordKind::Alert,
+            id: id.into(),
+            time: None,
+            fields,
+            extra: Vec::new(),
+            users,
+            raw: Raw::Json("{}".into()),
+            format: SourceFormat::Ndjson,
+            origin: Origin::default(),
+        }
+    }
+
+    #[test]
+    fn index_round_trip() {
+        let a = record("a", "High", vec![UserRef::address(Role::User, "x@contoso.test")]);
+        let b = record("b", "low", vec![UserRef::address(Role::User, "X@contoso.test")]);
+        let index = build(&[(0, &a), (3, &b)]);
+        assert_eq!(index.keys.len(), 2);
+        assert_eq!(index.fields["model:severity"].values["high"], RoaringBitmap::from_iter([0]));
+        let decoded = decode_index(&encode_index(&index)).unwrap();
+        assert_eq!(decoded, index);
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let records = vec![
+            StoredRecord { source: 1, line: 2, body: StoredBody::Json("{\"a\":1}".into()) },
+            StoredRecord {
+                source: 0,
+                line: 9,
+                body: StoredBody::Csv(vec!["x".into(), String::new()]),
+            },
+        ];
+        assert_eq!(decode_records(&encode_records(&records)).unwrap(), records);
+    }
+
+    #[test]
+    fn bitmap_beyond_segment_rejected() {
+        let mut index =
+            SegmentIndex { count: 1, ids: vec!["a".into()], times: vec![0], ..Default::default() };
+        index.sources.insert(0, RoaringBitmap::from_iter([u32::MAX]));
+        let error = decode_index(&encode_index(&index)).err().unwrap();
+        assert!(error.reason.contains("names record"), "{}", error.reason);
+    }
+
+    #[test]
+    fn high_cardinality_field_dropped() {
+        let records: Vec<Record> = (0..=MAX_FIELD_VALUES)
+            .map(|i| record(&i.to_string(), &format!("v{i}"), vec![]))
+            .collect();
+        let pairs: Vec<(u32, &Record)> = records.iter().map(|r| (0, r)).collect();
+        let index = build(&pairs);
+        assert!(index.fields["model:severity"].dropped);
+        assert!(index.fields["model:severity"].values.is_empty());
+    }
+}

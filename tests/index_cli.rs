@@ -1,0 +1,250 @@
+//! Command-line tests of `tagq ingest`, `tagq query`, `tagq explain --plan` and
+//! `tagq index rebuild`: query output must equal `tagq filter` output on the same fixtures,
+//! and damaged index files must be reported with their name and the rebuild command.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+const EMAIL_FILES: [&str; 2] = ["email-events.csv", "ti-maildata.ndjson"];
+const ALERT_FILES: [&str; 2] = ["alert-evidence.csv", "graph-alerts.json"];
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+/// A store with the fixture directory and tags, and every fixture ingested into an index of
+/// 4-record segments.
+struct Setup {
+    store: TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let setup = Setup { store: TempDir::new().expect("temporary directory") };
+        setup.ok(&["directory", "import", fixture("directory.csv").to_str().unwrap()]);
+        let priority = fixture("priority-accounts.txt");
+        setup.ok(&["tag", "import", "Priority account", priority.to_str().unwrap()]);
+        setup.ok(&["tag", "create", "Finance"]);
+        setup.ok(&["tag", "import", "Finance", fixture("finance-members.txt").to_str().unwrap()]);
+        let mut ingest = setup.cmd();
+        ingest.args(["ingest", "--segment-size", "4"]);
+        for file in EMAIL_FILES.iter().chain(&ALERT_FILES) {
+            ingest.arg(fixture(file));
+        }
+        ingest.assert().success().stderr(predicate::str::contains("added 7 alert(s), 8 email(s)"));
+        setup
+    }
+
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("tagq").expect("tagq binary");
+        cmd.env("TAGQ_STORE", self.store.path()).env_remove("TAGQ_ACTOR");
+        cmd
+    }
+
+    fn ok(&self, args: &[&str]) {
+        self.cmd().args(args).assert().success();
+    }
+
+    fn index_dir(&self) -> PathBuf {
+        self.store.path().join("index")
+    }
+
+    /// Returns the output lines of a command, sorted, and its exit status.
+    fn sorted_output(&self, args: &[String]) -> (Vec<String>, Option<i32>) {
+        let output = self.cmd().args(args).output().expect("run tagq");
+        let mut lines: Vec<String> =
+            String::from_utf8_lossy(&output.stdout).lines().map(str::to_string).collect();
+        lines.sort();
+        (lines, output.status.code())
+    }
+
+    fn compare(&self, kind: &str, files: &[&str], query: &str) {
+        let mut filter: Vec<String> =
+            ["filter", "-q", "--output", "ndjson", "--with-tags", query].map(String::from).to_vec();
+        filter.extend(files.iter().map(|f| fixture(f).to_string_lossy().into_owned()));
+        let query_args: Vec<String> =
+            ["query", "-q", "--output", "ndjson", "--with-tags", "--kind", kind, query]
+                .map(String::from)
+                .to_vec();
+        let expected = self.sorted_output(&filter);
+        let actual = self.sorted_output(&query_args);
+        assert_eq!(actual, expected, "query {query}");
+    }
+
+    fn segment_files(&self, extension: &str) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.index_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == extension))
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+#[test]
+fn query_output_equals_filter_output() {
+    let setup = Setup::new();
+    for query in [
+        "recipient.tag:\"Priority account\"",
+        "tag:Finance and DeliveryAction:Delivered",
+        "not tag:*",
+        "subject:invoice or sender.tag:Finance",
+        "recipient:{ tag:Finance and not tag:\"Priority account\" }",
+        "received >= 2024-06-04",
+        "",
+    ] {
+        setup.compare("email", &EMAIL_FILES, query);
+    }
+    for query in ["tag:* and severity:(high or medium)", "not user.tag:Finance", "severity:high"] {
+        setup.compare("alert", &ALERT_FILES, query);
+    }
+}
+
+#[test]
+fn query_count_and_exit_status() {
+    let setup = Setup::new();
+    setup
+        .cmd()
+        .args(["query", "--count", "--kind", "email", "recipient.tag:\"Priority account\""])
+        .assert()
+        .code(0)
+        .stdout("3\n");
+    setup
+        .cmd()
+        .args(["query", "--count", "--kind", "email", "tag:Nobody"])
+        .assert()
+        .code(1)
+        .stdout("0\n");
+    setup
+        .cmd()
+        .args(["query", "--kind", "email", "subject:(("])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid query"));
+}
+
+#[test]
+fn query_limit_and_sort() {
+    let setup = Setup::new();
+    let output = setup
+        .cmd()
+        .args([
+            "query", "-q", "--kind", "email", "--sort", "-time", "--limit", "2", "-o", "ndjson", "",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].contains("2024-06-10"), "{}", lines[0]);
+}
+
+#[test]
+fn reingest_replaces_records() {
+    let setup = Setup::new();
+    setup
+        .cmd()
+        .args(["ingest", fixture("email-events.csv").to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("added 6 email(s); 6 replaced"));
+    setup.cmd().args(["query", "--count", "--kind", "email", ""]).assert().stdout("8\n");
+}
+
+#[test]
+fn ingest_reports_rejected_input() {
+    let setup = Setup::new();
+    let missing = setup.store.path().join("missing.csv");
+    setup
+        .cmd()
+        .args(["ingest", missing.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("rejected").and(predicate::str::contains("missing.csv")));
+}
+
+#[test]
+fn explain_plan_names_bitmaps_and_tests() {
+    let setup = Setup::new();
+    setup
+        .cmd()
+        .args(["explain", "--plan", "--kind", "email", "tag:Finance and subject:invoice"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("bitmap: any user tag \"finance\"")
+                .and(predicate::str::contains("test on candidates: field subject")),
+        );
+}
+
+/// Damages every derived-structure file with `damage` and checks that the query fails with
+/// the file name and the rebuild hint, and that a rebuild restores the results.
+fn check_damaged_index(damage: fn(&mut Vec<u8>)) {
+    let setup = Setup::new();
+    for path in setup.segment_files("idx") {
+        let mut bytes = std::fs::read(&path).unwrap();
+        damage(&mut bytes);
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let first = setup.segment_files("idx")[0].file_name().unwrap().to_string_lossy().into_owned();
+    setup.cmd().args(["query", "--count", "--kind", "email", "tag:*"]).assert().code(2).stderr(
+        predicate::str::contains("damaged at byte")
+            .and(predicate::str::contains(first))
+            .and(predicate::str::contains("tagq index rebuild")),
+    );
+    setup.ok(&["index", "rebuild"]);
+    setup.cmd().args(["query", "--count", "--kind", "email", ""]).assert().stdout("8\n");
+}
+
+#[test]
+fn truncated_index_file_reported() {
+    check_damaged_index(|bytes| bytes.truncate(bytes.len() - 1));
+}
+
+#[test]
+fn flipped_byte_in_index_file_reported() {
+    check_damaged_index(|bytes| {
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x01;
+    });
+}
+
+#[test]
+fn empty_index_file_reported() {
+    check_damaged_index(Vec::clear);
+}
+
+#[test]
+fn damaged_records_file_reported() {
+    let setup = Setup::new();
+    for path in setup.segment_files("rec") {
+        std::fs::write(&path, b"").unwrap();
+    }
+    setup
+        .cmd()
+        .args(["query", "--kind", "email", "subject:invoice"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(".rec is damaged at byte 0 (the file is empty)"));
+}
+
+#[test]
+fn alert_evidence_rows_kept_per_entity() {
+    let setup = Setup::new();
+    let original = std::fs::read_to_string(fixture("alert-evidence.csv")).unwrap();
+    let mut lines = original.lines();
+    let header = lines.next().unwrap();
+    let row = lines.next().unwrap();
+    let second_entity = row.replace("ada.lovelace", "grace.hopper");
+    let path = setup.store.path().join("evidence.csv");
+    std::fs::write(&path, format!("{header}\n{row}\n{second_entity}\n")).unwrap();
+    for _ in 0..2 {
+        setup.ok(&["ingest", path.to_str().unwrap()]);
+    }
+    let query = ["query", "--count", "--kind", "alert", "alert_id:fa0001"];
+    setup.cmd().args(query).assert().stdout("2\n");
+}
