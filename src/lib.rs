@@ -12,7 +12,8 @@
 //! - [`records`]: the record model and the readers and writers of export formats;
 //! - [`filter`]: the filter language (parser, syntax tree, resolution against a schema);
 //! - [`eval`]: record-at-a-time evaluation of a resolved query;
-//! - [`store`]: the on-disk store with atomic commits.
+//! - [`store`]: the on-disk store with atomic commits;
+//! - [`generate`]: synthetic datasets in the export shapes, for benchmarks.
 
 pub mod catalog;
 #[doc(hidden)]
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod directory;
 pub mod eval;
 pub mod filter;
+pub mod generate;
 pub mod records;
 pub mod store;
 pub mod text;
