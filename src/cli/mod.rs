@@ -6,6 +6,7 @@
 mod args;
 mod directory;
 mod filter;
+mod generate;
 mod output;
 mod tag;
 
@@ -74,6 +75,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Explain(args) => filter::explain(&args),
         Command::Directory(command) => directory::run(command, &store, cli.quiet),
         Command::Tag(command) => tag::run(command, &store, cli.quiet),
+        Command::Generate(args) => generate::run(&args, cli.quiet),
     }
 }
 

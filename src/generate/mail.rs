@@ -45,8 +45,9 @@ const SUBJECTS: [&str; 12] = [
     "Team lunch on Friday",
     "Security alert for your mailbox",
 ];
-const SENDER_NAMES: [&str; 10] =
-    ["billing", "news", "noreply", "support", "hr", "info", "alerts", "accounts", "invoice", "team"];
+const SENDER_NAMES: [&str; 10] = [
+    "billing", "news", "noreply", "support", "hr", "info", "alerts", "accounts", "invoice", "team",
+];
 const ALERT_TITLES: [&str; 5] = [
     "Email messages containing malicious URL removed after delivery",
     "Phish delivered due to an IP allow policy",
@@ -224,28 +225,53 @@ enum Sender {
 /// Stream number of the email chunks.
 const STREAM_EMAILS: u64 = 2;
 
-/// Generates chunk `index`, which holds rows `first_row..first_row + rows`.
-pub(crate) fn generate_chunk(plan: &MailPlan, index: u64, first_row: u64, rows: u64) -> Chunk {
+impl Chunk {
+    /// Creates an empty chunk with room for the totals of `campaigns` campaigns.
+    pub fn new(campaigns: u64) -> Chunk {
+        Chunk {
+            emails: Vec::new(),
+            alerts: Vec::new(),
+            rows: 0,
+            messages: 0,
+            blasts: 0,
+            alert_count: 0,
+            alert_rows: 0,
+            campaigns: vec![CampaignStats::default(); campaigns as usize],
+        }
+    }
+
+    /// Empties the chunk, keeping its buffers' memory for the next one.
+    fn clear(&mut self) {
+        self.emails.clear();
+        self.alerts.clear();
+        self.rows = 0;
+        self.messages = 0;
+        self.blasts = 0;
+        self.alert_count = 0;
+        self.alert_rows = 0;
+        self.campaigns.fill(CampaignStats::default());
+    }
+}
+
+/// Generates chunk `index`, which contains rows `first_row..first_row + rows`, into `chunk`.
+pub(crate) fn generate_chunk(
+    plan: &MailPlan,
+    index: u64,
+    first_row: u64,
+    rows: u64,
+    chunk: &mut Chunk,
+) {
+    chunk.clear();
     let mut rng = Rng::for_stream(plan.seed, STREAM_EMAILS, index);
-    let row_bytes = if plan.layout.format == RowFormat::Csv { 420 } else { 760 };
-    let mut chunk = Chunk {
-        emails: Vec::with_capacity(rows as usize * row_bytes),
-        alerts: Vec::new(),
-        rows: 0,
-        messages: 0,
-        blasts: 0,
-        alert_count: 0,
-        alert_rows: 0,
-        campaigns: vec![CampaignStats::default(); plan.campaigns as usize],
-    };
     let mut recipients = Vec::new();
     while chunk.rows < rows {
         let row = first_row + chunk.rows;
-        let time_ms = plan.start_ms + (u128::from(row) * u128::from(plan.span_ms)
-            / u128::from(plan.total_rows.max(1))) as u64;
+        let time_ms = plan.start_ms
+            + (u128::from(row) * u128::from(plan.span_ms) / u128::from(plan.total_rows.max(1)))
+                as u64;
         let blast = draw_recipients(&mut rng, plan, &mut recipients);
         recipients.truncate((rows - chunk.rows) as usize);
-        let message = draw_message(&mut rng, plan, index, chunk.messages, time_ms, &mut chunk);
+        let message = draw_message(&mut rng, plan, index, chunk.messages, time_ms, chunk);
         for recipient in &recipients {
             push_email_row(&mut chunk.emails, plan.layout, &message, *recipient);
         }
@@ -256,10 +282,9 @@ pub(crate) fn generate_chunk(plan: &MailPlan, index: u64, first_row: u64, rows: 
         chunk.messages += 1;
         chunk.blasts += u64::from(blast);
         if rng.chance(ALERT_SHARE) {
-            push_alert(&mut rng, plan, &message, &recipients, &mut chunk);
+            push_alert(&mut rng, plan, &message, &recipients, chunk);
         }
     }
-    chunk
 }
 
 /// Fills `recipients` with distinct users and returns true for a blast.
@@ -276,9 +301,9 @@ fn draw_recipients(rng: &mut Rng, plan: &MailPlan, recipients: &mut Vec<u64>) ->
         }
         return true;
     }
-    let wanted = (1 + rng.geometric(EXTRA_RECIPIENT, 50)).min(plan.users);
+    let expected = (1 + rng.geometric(EXTRA_RECIPIENT, 50)).min(plan.users);
     let mut attempts = 0;
-    while (recipients.len() as u64) < wanted && attempts < 100 {
+    while (recipients.len() as u64) < expected && attempts < 100 {
         let user = plan.recipient_zipf.sample(rng);
         if !recipients.contains(&user) {
             recipients.push(user);
@@ -296,7 +321,8 @@ fn draw_message<'p>(
     time_ms: u64,
     chunk: &mut Chunk,
 ) -> Message<'p> {
-    let id = (mix(plan.seed ^ chunk_index.rotate_left(32) ^ local), (chunk_index << 32) | local);
+    let sequence = (chunk_index << 32) | local;
+    let id = (mix(mix(plan.seed ^ STREAM_EMAILS) ^ sequence), sequence);
     let external = rng.chance(EXTERNAL_SHARE);
     let campaign = (external && plan.campaigns > 0 && rng.chance(CAMPAIGN_SHARE))
         .then(|| plan.campaign_zipf.sample(rng));
@@ -468,9 +494,15 @@ fn formatted(scratch: &mut Vec<u8>, build: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
 fn push_email_row(out: &mut Vec<u8>, layout: Layout, message: &Message, recipient: u64) {
     let mut scratch = Vec::with_capacity(64);
     let mut row = RowWriter::start(out, layout, "EmailEvents", message.time_ms);
-    row.field("Timestamp", Value::Bytes(formatted(&mut scratch, |s| push_timestamp(s, message.time_ms))));
+    row.field(
+        "Timestamp",
+        Value::Bytes(formatted(&mut scratch, |s| push_timestamp(s, message.time_ms))),
+    );
     let (high, low) = message.id;
-    row.field("NetworkMessageId", Value::Bytes(formatted(&mut scratch, |s| push_guid(s, high, low))));
+    row.field(
+        "NetworkMessageId",
+        Value::Bytes(formatted(&mut scratch, |s| push_guid(s, high, low))),
+    );
     let internet_id = formatted(&mut scratch, |s| {
         s.push(b'<');
         push_int(s, high);
@@ -564,11 +596,17 @@ fn push_ip(out: &mut Vec<u8>, ip: u32) {
 }
 
 /// Writes one alert about `message`: one `AlertEvidence` row per named user.
-fn push_alert(rng: &mut Rng, plan: &MailPlan, message: &Message, recipients: &[u64], chunk: &mut Chunk) {
-    let wanted = rng.between(1, 20).min(plan.users) as usize;
-    let mut named: Vec<u64> = recipients.iter().copied().take(wanted).collect();
+fn push_alert(
+    rng: &mut Rng,
+    plan: &MailPlan,
+    message: &Message,
+    recipients: &[u64],
+    chunk: &mut Chunk,
+) {
+    let expected = rng.between(1, 20).min(plan.users) as usize;
+    let mut named: Vec<u64> = recipients.iter().copied().take(expected).collect();
     let mut attempts = 0;
-    while named.len() < wanted && attempts < 200 {
+    while named.len() < expected && attempts < 200 {
         let user = plan.recipient_zipf.sample(rng);
         if !named.contains(&user) {
             named.push(user);
@@ -584,7 +622,10 @@ fn push_alert(rng: &mut Rng, plan: &MailPlan, message: &Message, recipients: &[u
     let mut scratch = Vec::with_capacity(64);
     for user in &named {
         let mut row = RowWriter::start(&mut chunk.alerts, plan.layout, "AlertEvidence", time_ms);
-        row.field("Timestamp", Value::Bytes(formatted(&mut scratch, |s| push_timestamp(s, time_ms))));
+        row.field(
+            "Timestamp",
+            Value::Bytes(formatted(&mut scratch, |s| push_timestamp(s, time_ms))),
+        );
         row.field("AlertId", Value::Bytes(&alert_id));
         row.field("Title", Value::Text(title));
         row.field("Categories", Value::Text(r#"["InitialAccess"]"#));
@@ -592,8 +633,14 @@ fn push_alert(rng: &mut Rng, plan: &MailPlan, message: &Message, recipients: &[u
         row.field("DetectionSource", Value::Text("Microsoft Defender for Office 365"));
         row.field("EntityType", Value::Text("User"));
         row.field("EvidenceRole", Value::Text("Impacted"));
-        row.field("AccountUpn", Value::Bytes(formatted(&mut scratch, |s| push_user_address(s, *user))));
-        row.field("AccountObjectId", Value::Bytes(formatted(&mut scratch, |s| push_user_id(s, *user))));
+        row.field(
+            "AccountUpn",
+            Value::Bytes(formatted(&mut scratch, |s| push_user_address(s, *user))),
+        );
+        row.field(
+            "AccountObjectId",
+            Value::Bytes(formatted(&mut scratch, |s| push_user_id(s, *user))),
+        );
         row.field(
             "NetworkMessageId",
             Value::Bytes(formatted(&mut scratch, |s| push_guid(s, high, low))),

@@ -5,7 +5,7 @@
 //! - `directory.csv`: users and groups in tagq's simple directory CSV (see [`crate::directory`]);
 //! - `tags/<flavour>-<size>.members.txt`: a tag's direct members, one address per line, as
 //!   `tagq tag import` reads them, and `tags/<flavour>-<size>.users.txt`: the users the tag
-//!   covers after group expansion, for checking answers;
+//!   covers after group expansion, for checking query results;
 //! - `emails.ndjson` or `emails.csv`: Advanced Hunting `EmailEvents` rows, one per message and
 //!   recipient, in time order;
 //! - `alerts.ndjson` or `alerts.csv`: `AlertEvidence` rows, one per alert and named user;
@@ -103,7 +103,7 @@ impl RowFormat {
     }
 }
 
-/// How rows are written.
+/// The row format and, for NDJSON, the envelope choice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
     /// NDJSON or CSV.
@@ -114,7 +114,7 @@ pub struct Layout {
     pub envelope: bool,
 }
 
-/// What to generate.
+/// The seed, counts and row layout of a dataset.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The seed of every random stream.
@@ -168,7 +168,7 @@ impl Config {
 pub struct TagSummary {
     /// The tag name, `<flavour>-<size>` such as `uniform-10k`.
     pub name: String,
-    /// How its users were chosen.
+    /// The rule that chose its users.
     pub flavour: Flavour,
     /// The number of users it covers after group expansion.
     pub users: u64,
@@ -428,34 +428,59 @@ fn write_mail(
     let mut campaigns = vec![CampaignStats::default(); plan.campaigns as usize];
     let chunks = config.emails.div_ceil(CHUNK_ROWS);
     let batch = (rayon::current_num_threads() as u64 * 2).max(1);
+    // Two sets of chunk buffers: one is filled in parallel while the other is written, and
+    // reusing them avoids a page fault per fresh page of output.
+    let mut filling: Vec<Chunk> = (0..batch).map(|_| Chunk::new(plan.campaigns)).collect();
+    let mut writing: Vec<Chunk> = (0..batch).map(|_| Chunk::new(plan.campaigns)).collect();
+    let mut pending = 0;
     let mut next = 0;
-    while next < chunks {
+    loop {
         let end = (next + batch).min(chunks);
-        let parts: Vec<Chunk> = (next..end)
-            .into_par_iter()
-            .map(|index| {
-                let first_row = index * CHUNK_ROWS;
-                let rows = CHUNK_ROWS.min(config.emails - first_row);
-                mail::generate_chunk(&plan, index, first_row, rows)
-            })
-            .collect();
-        for part in &parts {
-            emails.write(&part.emails)?;
-            alerts.write(&part.alerts)?;
-            add_chunk(summary, &mut campaigns, part);
-            progress(summary.email_rows);
+        let filled = (end - next) as usize;
+        let (written, ()) = rayon::join(
+            || write_chunks(&writing[..pending], &mut emails, &mut alerts, summary, &mut campaigns),
+            || {
+                filling[..filled].par_iter_mut().enumerate().for_each(|(offset, chunk)| {
+                    let index = next + offset as u64;
+                    let first_row = index * CHUNK_ROWS;
+                    let rows = CHUNK_ROWS.min(config.emails - first_row);
+                    mail::generate_chunk(&plan, index, first_row, rows, chunk);
+                })
+            },
+        );
+        written?;
+        progress(summary.email_rows);
+        if pending == 0 && filled == 0 {
+            break;
         }
+        std::mem::swap(&mut filling, &mut writing);
+        pending = filled;
         next = end;
     }
     if config.emails > 0 {
         let last_row = config.emails - 1;
-        let last_ms = START_MS + (u128::from(last_row) * u128::from(SPAN_MS)
-            / u128::from(config.emails)) as u64;
+        let last_ms = START_MS
+            + (u128::from(last_row) * u128::from(SPAN_MS) / u128::from(config.emails)) as u64;
         summary.last_timestamp = timestamp_text(last_ms);
     }
     summary.email_bytes = emails.finish()?;
     alerts.finish()?;
     Ok(campaigns)
+}
+
+fn write_chunks(
+    chunks: &[Chunk],
+    emails: &mut Output,
+    alerts: &mut Output,
+    summary: &mut Summary,
+    campaigns: &mut [CampaignStats],
+) -> Result<(), GenerateError> {
+    for chunk in chunks {
+        emails.write(&chunk.emails)?;
+        alerts.write(&chunk.alerts)?;
+        add_chunk(summary, campaigns, chunk);
+    }
+    Ok(())
 }
 
 fn add_chunk(summary: &mut Summary, campaigns: &mut [CampaignStats], chunk: &Chunk) {

@@ -13,12 +13,40 @@ use super::rng::{Rng, Zipf, mix};
 pub(crate) const DOMAIN: &str = "contoso.test";
 
 const FIRST_NAMES: [&str; 16] = [
-    "ada", "alan", "barbara", "claude", "donald", "edsger", "frances", "grace", "hedy", "ivan",
-    "john", "katherine", "leslie", "margaret", "niklaus", "radia",
+    "ada",
+    "alan",
+    "barbara",
+    "claude",
+    "donald",
+    "edsger",
+    "frances",
+    "grace",
+    "hedy",
+    "ivan",
+    "john",
+    "katherine",
+    "leslie",
+    "margaret",
+    "niklaus",
+    "radia",
 ];
 const LAST_NAMES: [&str; 16] = [
-    "allen", "backus", "cerf", "dijkstra", "engelbart", "floyd", "goldberg", "hamilton", "iverson",
-    "johnson", "knuth", "lamport", "liskov", "minsky", "perlman", "ritchie",
+    "allen",
+    "backus",
+    "cerf",
+    "dijkstra",
+    "engelbart",
+    "floyd",
+    "goldberg",
+    "hamilton",
+    "iverson",
+    "johnson",
+    "knuth",
+    "lamport",
+    "liskov",
+    "minsky",
+    "perlman",
+    "ritchie",
 ];
 
 /// Namespace mixed into user ids, so that users and groups never share an id.
@@ -93,7 +121,7 @@ pub(crate) fn push_user_rows(out: &mut Vec<u8>, range: std::ops::Range<u64>) {
     }
 }
 
-/// How a tag's users are chosen.
+/// The rule that chooses a tag's users.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Flavour {
@@ -142,7 +170,7 @@ pub(crate) struct Group {
 pub(crate) struct Tag {
     /// The tag's name, `uniform-10k`.
     pub name: String,
-    /// How the users were chosen.
+    /// The rule that chose the users.
     pub flavour: Flavour,
     /// The number of users the tag covers.
     pub size: u64,
@@ -154,7 +182,7 @@ pub(crate) struct Tag {
 
 /// Returns a short label of a tag size: `10`, `250`, `1k`, `100k`.
 pub(crate) fn size_label(size: u64) -> String {
-    if size >= 1_000 && size % 1_000 == 0 {
+    if size >= 1_000 && size.is_multiple_of(1_000) {
         format!("{}k", size / 1_000)
     } else {
         size.to_string()
@@ -223,7 +251,7 @@ pub(crate) fn build_tag(
 
 /// Builds three levels of groups over `chosen` and returns the two top groups.
 ///
-/// Leaves (depth 3) hold consecutive runs of `chosen` that overlap their neighbour by about
+/// Leaves (depth 3) contain consecutive runs of `chosen` that overlap their neighbour by about
 /// 10 %. Middle group `i` (depth 2) holds leaves `i` and `i + 1`, and the two top groups
 /// (depth 1) share a middle group, so a user is reached along several paths.
 fn build_nested_groups(tag: &str, chosen: &[u64], groups: &mut Vec<Group>) -> Vec<Member> {
@@ -241,10 +269,8 @@ fn build_nested_groups(tag: &str, chosen: &[u64], groups: &mut Vec<Group>) -> Ve
     }
     let mut middle_ids = Vec::with_capacity(leaves);
     for middle in 0..leaves {
-        let members = vec![
-            Member::Group(leaf_ids[middle]),
-            Member::Group(leaf_ids[(middle + 1) % leaves]),
-        ];
+        let members =
+            vec![Member::Group(leaf_ids[middle]), Member::Group(leaf_ids[(middle + 1) % leaves])];
         middle_ids.push(push_group(groups, format!("{tag}-mid-{middle}"), members));
     }
     let half = leaves / 2;

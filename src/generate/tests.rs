@@ -92,7 +92,10 @@ fn every_shape_reads_back() {
         [(RowFormat::Ndjson, true), (RowFormat::Ndjson, false), (RowFormat::Csv, false)]
     {
         let dir = tempfile::tempdir().unwrap();
-        let summary = generate_into(&tiny(format, envelope), dir.path());
+        let mut config = tiny(format, envelope);
+        config.emails = 4_000;
+        let summary = generate_into(&config, dir.path());
+        assert!(summary.alert_rows > 0);
         let extension = format.extension();
         let emails = read_records(&dir.path().join(format!("emails.{extension}")));
         assert_eq!(emails.len() as u64, summary.email_rows, "{format:?} {envelope}");
