@@ -42,10 +42,13 @@ install() {
 
 install
 cargo build --release --quiet
-tagq="$PWD/target/release/tagq"
+mkdir -p "$out"
+# A copy, so that a rebuild during the run cannot change the binary under test.
+cp target/release/tagq "$out/tagq"
+tagq="$PWD/$out/tagq"
+[[ $out == /* ]] && tagq="$out/tagq"
 data="$out/data"
 store="$out/store"
-mkdir -p "$out"
 "$tagq" generate --seed "$seed" "${size_args[@]}" --out "$data"
 emails="$data/emails.ndjson"
 members="$data/tags/$tag.users.txt"

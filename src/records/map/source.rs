@@ -165,19 +165,40 @@ fn normalized_chars(name: &str) -> impl Iterator<Item = char> + '_ {
     strip_utc_suffix(name).chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase)
 }
 
+/// Iterates over the lower-cased letters and digits of an ASCII name. For ASCII text this
+/// yields the same characters as [`normalized_chars`], several times faster, and mapping
+/// calls it for every column of every row.
+fn ascii_normalized_bytes(name: &str) -> impl Iterator<Item = u8> + '_ {
+    strip_utc_suffix(name).bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_lowercase())
+}
+
 /// Returns the normalized form of a name: its letters and digits, lower-cased.
 pub(crate) fn normalized_name(name: &str) -> String {
+    if name.is_ascii() {
+        return ascii_normalized_bytes(name).map(char::from).collect();
+    }
     normalized_chars(name).collect()
 }
 
+/// FNV-1a offset basis and prime.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
 /// Hashes the normalized form of a name (FNV-1a), without allocating.
 pub(crate) fn name_key(name: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = FNV_OFFSET;
+    if name.is_ascii() {
+        for byte in ascii_normalized_bytes(name) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(FNV_PRIME);
+        }
+        return hash;
+    }
     for c in normalized_chars(name) {
         let mut buf = [0u8; 4];
         for byte in c.encode_utf8(&mut buf).bytes() {
             hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            hash = hash.wrapping_mul(FNV_PRIME);
         }
     }
     hash
@@ -185,6 +206,9 @@ pub(crate) fn name_key(name: &str) -> u64 {
 
 /// Compares two names by their normalized forms.
 pub(crate) fn same_normalized_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return ascii_normalized_bytes(a).eq(ascii_normalized_bytes(b));
+    }
     normalized_chars(a).eq(normalized_chars(b))
 }
 
@@ -199,6 +223,24 @@ mod tests {
         assert!(same_normalized_name("TimeGenerated [UTC]", "TimeGenerated"));
         assert!(!same_normalized_name("Sender", "SenderIP"));
         assert_eq!(name_key("Delivery action"), name_key("deliveryAction"));
+    }
+
+    #[test]
+    fn ascii_fast_path_matches_unicode_rules() {
+        let names = ["NetworkMessageId", "Network message ID", "TimeGenerated [UTC]", "a_b-C9", ""];
+        for name in names {
+            let general: String = normalized_chars(name).collect();
+            assert_eq!(normalized_name(name), general, "{name}");
+            let mut hash = FNV_OFFSET;
+            for byte in general.bytes() {
+                hash ^= u64::from(byte);
+                hash = hash.wrapping_mul(FNV_PRIME);
+            }
+            assert_eq!(name_key(name), hash, "{name}");
+        }
+        assert!(same_normalized_name("Größe", "GRÖSSE") == same_normalized_name("größe", "grösse"));
+        assert!(same_normalized_name("Empfänger", "empfänger"));
+        assert!(!same_normalized_name("Empfänger", "Empfanger"));
     }
 
     #[test]
