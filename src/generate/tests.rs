@@ -129,6 +129,27 @@ fn directory_and_tags_load() {
 }
 
 #[test]
+fn member_files_import_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = generate_into(&tiny(RowFormat::Ndjson, true), dir.path());
+    let (directory, _) = crate::directory::load(&dir.path().join("directory.csv")).unwrap();
+    let now = crate::time::Timestamp::from_unix_seconds(1_790_812_800);
+    let mut catalog = crate::catalog::Catalog::new(now);
+    for tag in &summary.tags {
+        catalog.create(&tag.name, "", now).unwrap();
+        let members = fs::read(dir.path().join(&tag.members_file)).unwrap();
+        let report = catalog.import_members(&tag.name, &members, &directory, false, now).unwrap();
+        assert!(report.problems.is_empty(), "{}: {:?}", tag.name, report.problems);
+        assert!(report.notes.is_empty(), "{}: {:?}", tag.name, report.notes);
+        assert!(report.applied, "{}", tag.name);
+        assert_eq!(
+            report.added.len(),
+            fs::read_to_string(dir.path().join(&tag.members_file)).unwrap().lines().count()
+        );
+    }
+}
+
+#[test]
 fn nested_tag_expands_to_its_users() {
     let dir = tempfile::tempdir().unwrap();
     let summary = generate_into(&tiny(RowFormat::Ndjson, true), dir.path());
