@@ -292,17 +292,17 @@ const TEXT_COLUMNS: &[&str] = &[
 /// - `Keyword`: everything else.
 pub fn column_type(column: &str) -> FieldType {
     let base = strip_utc_suffix(column).trim();
-    let lower = base.to_ascii_lowercase();
-    if lower.ends_with("_t") || is_time_column(column) {
+    // Mapping types every column of every row, so the name is normalized once, here.
+    let normalized = normalized_name(base);
+    if ends_with_ignore_ascii_case(base, "_t") || TIME_COLUMNS.contains(&normalized.as_str()) {
         return FieldType::Date;
     }
-    if lower.ends_with("_b") || is_flag_name(base) {
+    if ends_with_ignore_ascii_case(base, "_b") || is_flag_name(base) {
         return FieldType::Boolean;
     }
-    if lower.ends_with("_d") {
+    if ends_with_ignore_ascii_case(base, "_d") {
         return FieldType::Float;
     }
-    let normalized = normalized_name(base);
     if normalized.ends_with("count")
         || normalized.ends_with("size")
         || normalized == "bulkcomplaintlevel"
@@ -315,11 +315,14 @@ pub fn column_type(column: &str) -> FieldType {
     FieldType::Keyword
 }
 
-/// Returns true for the columns whose values must parse as timestamps.
-pub(crate) fn is_time_column(column: &str) -> bool {
-    let base = strip_utc_suffix(column).trim();
-    base.to_ascii_lowercase().ends_with("_t")
-        || TIME_COLUMNS.contains(&normalized_name(base).as_str())
+/// Returns true when `name` ends with `suffix`, ignoring ASCII case, without allocating.
+fn ends_with_ignore_ascii_case(name: &str, suffix: &str) -> bool {
+    let start = name.len().saturating_sub(suffix.len());
+    name.len() >= suffix.len()
+        && name
+            .as_bytes()
+            .get(start..)
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix.as_bytes()))
 }
 
 /// Returns true for names such as `IsClickedThrough` or `isIncident`.
@@ -388,6 +391,17 @@ mod tests {
         assert!(column("subject").is_some_and(|f| f.source == FieldSource::Model));
         let model_count = model_schema(RecordKind::Email).fields.len();
         assert_eq!(schema.fields.len(), model_count + 4);
+    }
+
+    #[test]
+    fn suffix_check_ignores_ascii_case() {
+        assert!(ends_with_ignore_ascii_case("TimeGenerated_t", "_t"));
+        assert!(ends_with_ignore_ascii_case("Enabled_B", "_b"));
+        assert!(!ends_with_ignore_ascii_case("t", "_t"));
+        assert!(!ends_with_ignore_ascii_case("", "_t"));
+        assert_eq!(column_type("Created_T"), Date);
+        assert_eq!(column_type("Score_D"), FieldType::Float);
+        assert_eq!(column_type("Enabled_b"), FieldType::Boolean);
     }
 
     #[test]
