@@ -13,7 +13,8 @@
 //! - [`filter`]: the filter language (parser, syntax tree, resolution against a schema);
 //! - [`eval`]: record-at-a-time evaluation of a resolved query;
 //! - [`index`]: the persistent roaring-bitmap index that `tagq query` reads;
-//! - [`store`]: the on-disk store with atomic commits.
+//! - [`store`]: the on-disk store with atomic commits;
+//! - [`generate`]: synthetic datasets in the export shapes, for benchmarks.
 
 pub mod catalog;
 #[doc(hidden)]
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod directory;
 pub mod eval;
 pub mod filter;
+pub mod generate;
 pub mod index;
 pub mod records;
 pub mod store;

@@ -59,6 +59,8 @@ pub enum Command {
     /// Maintain the store's index
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Write a synthetic dataset (directory, tags, emails, alerts, campaigns) from a seed
+    Generate(GenerateArgs),
 }
 
 /// Input format names for `--format`.
@@ -451,4 +453,64 @@ pub struct QueryArgs {
 pub enum IndexCommand {
     /// Rebuild the bitmaps of every segment from the stored records
     Rebuild,
+}
+
+/// Dataset sizes for `tagq generate --size`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SizeArg {
+    /// 100,000 users and 1 million email rows
+    S,
+    /// 1 million users and 10 million email rows
+    M,
+    /// 5 million users and 100 million email rows (about 50 GB of NDJSON)
+    L,
+    /// The counts given by --users and --emails
+    Custom,
+}
+
+/// Row formats for `tagq generate --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GenerateFormatArg {
+    /// One JSON object per line
+    Ndjson,
+    /// The CSV export columns with a header row
+    Csv,
+}
+
+/// Arguments of `tagq generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Seed of the random streams; the same seed and tagq version write the same bytes
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Dataset size
+    #[arg(long, value_enum, default_value = "s")]
+    pub size: SizeArg,
+
+    /// Number of users [default: the size's count; required with --size custom]
+    #[arg(long, value_name = "N")]
+    pub users: Option<u64>,
+
+    /// Number of email rows, one per message and recipient [default: the size's count;
+    /// required with --size custom]
+    #[arg(long, value_name = "N")]
+    pub emails: Option<u64>,
+
+    /// Output folder, created when missing; files of the same names are replaced
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Row format of the email and alert files
+    #[arg(long, value_enum, default_value = "ndjson")]
+    pub format: GenerateFormatArg,
+
+    /// Write NDJSON rows as plain objects instead of the streaming envelope
+    /// `{"category":"AdvancedHunting-<Table>","properties":{…}}`
+    #[arg(long)]
+    pub plain: bool,
+
+    /// Exponent s of the Zipf distribution of recipients (0 is uniform)
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    pub zipf: f64,
 }

@@ -8,6 +8,7 @@ mod audit;
 mod config;
 mod directory;
 mod filter;
+mod generate;
 mod ingest;
 mod output;
 mod query;
@@ -87,6 +88,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Ingest(args) => ingest::run(&args, &store, cli.quiet),
         Command::Query(args) => query::run(&args, &store, cli.quiet),
         Command::Index(command) => query::index(command, &store, cli.quiet),
+        Command::Generate(args) => generate::run(&args, cli.quiet),
     }
 }
 
