@@ -326,3 +326,27 @@ fn address_query_folds_ascii_only() {
     assert_eq!(env.count(&["recipient.domain:bücher.TEST"], &mail), 1);
     assert_eq!(env.count(&["recipient:ilker@CONTOSO.test"], &mail), 1);
 }
+
+#[test]
+fn csv_output_neutralises_formulas() {
+    let env = Env::new();
+    let file = env.file(
+        "subjects.csv",
+        "AlertId,Title,Score\nA-1,\"=HYPERLINK(\"\"http://phish.test\"\",\"\"Open\"\")\",-5\nA-2,@SUM(1),1\nA-3,+1+1,2\nA-4,-2,3\nA-5,\"\tcmd\",4\n",
+    );
+    let output = env.cmd().args(["filter", "--output", "csv", ""]).arg(&file).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut reader = csv::Reader::from_reader(stdout.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(&rows[0][1], r#"'=HYPERLINK("http://phish.test","Open")"#);
+    assert_eq!(&rows[0][2], "-5");
+    assert_eq!(&rows[1][1], "'@SUM(1)");
+    assert_eq!(&rows[2][1], "'+1+1");
+    assert_eq!(&rows[3][1], "-2", "a number stays a number");
+    assert_eq!(&rows[4][1], "'\tcmd");
+    let passed = env.cmd().args(["filter", ""]).arg(&file).output().unwrap();
+    let passed = String::from_utf8(passed.stdout).unwrap();
+    assert!(passed.contains("A-2,@SUM(1),1\n"), "pass-through CSV keeps cells as read: {passed}");
+    let ndjson = env.cmd().args(["filter", "--output", "ndjson", ""]).arg(&file).output().unwrap();
+    assert!(String::from_utf8(ndjson.stdout).unwrap().contains("\"@SUM(1)\""));
+}

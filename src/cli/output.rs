@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use super::args::ListOutput;
+use crate::records::write::neutralise_formula;
 
 /// Rows of text cells under named columns.
 pub struct Table {
@@ -87,28 +88,4 @@ fn write_csv(table: &Table, out: &mut dyn Write) -> io::Result<()> {
         writer.write_record(&cells)?;
     }
     writer.flush()
-}
-
-/// Prefixes `'` to a text cell that a spreadsheet would run as a formula (starting with `=`,
-/// `+`, `-`, `@`, a tab or a carriage return), leaving numbers such as `-5` unchanged.
-pub fn neutralise_formula(cell: &str) -> String {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && cell.parse::<f64>().is_err() { format!("'{cell}") } else { cell.to_string() }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_cell_wider_than_u16_max() {
-        let mut table = Table::new(&["members", "name"]);
-        table.push(vec!["x".repeat(70_000), "a".into()]);
-        table.push(vec!["y".into(), "b".into()]);
-        let mut out = Vec::new();
-        write_text(&table, &mut out).expect("writes");
-        let text = String::from_utf8(out).expect("utf-8");
-        let last = text.lines().last().expect("a row");
-        assert_eq!(last.len(), 70_000 + 2 + 1, "the short cell is padded to the long one");
-    }
 }

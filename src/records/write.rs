@@ -85,6 +85,9 @@ pub struct RecordWriter<W: Write> {
     /// The input's CSV header, written by `finish` when no record was written.
     empty_header: Option<Vec<String>>,
     records: u64,
+    /// True when CSV was requested explicitly, so cells that a spreadsheet would run as
+    /// formulas are neutralised. Pass-through CSV keeps its cells exactly as read.
+    neutralise_formulas: bool,
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -92,6 +95,7 @@ impl<W: Write> RecordWriter<W> {
     /// `with_tags` adds the users' tags to each record.
     pub fn new(out: W, format: Option<OutputFormat>, with_tags: bool) -> RecordWriter<W> {
         RecordWriter {
+            neutralise_formulas: format == Some(OutputFormat::Csv),
             out: BufWriter::new(out),
             format,
             with_tags,
@@ -163,6 +167,10 @@ impl<W: Write> RecordWriter<W> {
         if self.last_header.as_deref() != Some(&header[..]) {
             write_csv_line(&mut self.out, &header)?;
             self.last_header = Some(header.into_owned());
+        }
+        if self.neutralise_formulas {
+            let cells: Vec<String> = cells.iter().map(|c| neutralise_formula(c)).collect();
+            return write_csv_line(&mut self.out, &cells);
         }
         write_csv_line(&mut self.out, &cells)
     }
@@ -262,6 +270,13 @@ fn tags_cell(tags: &[UserTags]) -> String {
         .map(|user| format!("{} {}: {}", user.role, user.address, user.tags.join(", ")))
         .collect();
     parts.join("; ")
+}
+
+/// Prefixes `'` to a text cell that a spreadsheet would run as a formula (starting with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return), leaving numbers such as `-5` unchanged.
+pub fn neutralise_formula(cell: &str) -> String {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() { format!("'{cell}") } else { cell.to_string() }
 }
 
 /// Writes one CSV line, quoting fields that contain `,`, `"`, CR or LF, or a lone empty field
