@@ -286,3 +286,19 @@ fn tag_show_writes_filter_that_selects_tag() {
     assert_eq!(filter, r#"tag:"C:\\temp\\""#);
     assert_eq!(setup.count(filter, &["email-events.csv"]), 1);
 }
+
+#[test]
+fn misspelt_tag_warns_with_suggestion() {
+    let setup = Setup::new();
+    setup
+        .cmd()
+        .args(["filter", "--count", "tag:Finanse"])
+        .arg(fixture("email-events.csv"))
+        .assert()
+        .code(1)
+        .stdout("0\n")
+        .stderr(
+            predicate::str::contains("no tag is named 'Finanse'")
+                .and(predicate::str::contains("did you mean 'Finance'?")),
+        );
+}

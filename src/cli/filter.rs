@@ -3,13 +3,15 @@
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::catalog::TagLookup;
+use crate::catalog::{Catalog, TagLookup};
 use crate::eval::stream::{self, FilterJob, StreamError, Summary};
+use crate::filter::ast::{Node, Term};
 use crate::filter::{self, Diagnostic, FilterError, ParseOptions, ResolveOptions};
 use crate::records::Record;
 use crate::records::map;
 use crate::records::read::{Encoding, InputFormat, ReadOptions};
 use crate::records::write::{OutputFormat, RecordWriter, UserTags};
+use crate::text;
 
 use super::args::{
     EncodingArg, ExplainArgs, ExplainOutput, FilterArgs, FormatArg, OutputArg, QueryOptions,
@@ -20,6 +22,7 @@ use super::{EXIT_ERROR, EXIT_NO_MATCH, EXIT_OK, Failure, Outcome};
 pub fn run(args: &FilterArgs, store: &Path, quiet: bool) -> Outcome {
     let job = filter_job(args)?;
     let (directory, catalog) = super::tag::load_store(store)?;
+    warn_unknown_tags(&job.query, &job.parse, &catalog);
     let lookup = crate::catalog::Membership::new(&directory, &catalog);
     let inputs: Vec<PathBuf> =
         if args.files.is_empty() { vec![PathBuf::from("-")] } else { args.files.clone() };
@@ -82,6 +85,43 @@ pub(super) fn user_tags(lookup: &dyn TagLookup, record: &Record) -> Vec<UserTags
         result.push(UserTags { role: reference.role(), address, tags });
     }
     result
+}
+
+/// Warns on stderr about tag names in the query that no tag has, since such a name matches no
+/// user and the query then silently selects nothing (or everything, under `not`).
+pub(super) fn warn_unknown_tags(query: &str, options: &ParseOptions, catalog: &Catalog) {
+    let Ok(parsed) = filter::parse(query, options) else { return };
+    let known: Vec<&str> = catalog.tags().iter().map(|t| t.name.as_str()).collect();
+    let folded: Vec<String> = known.iter().map(|name| text::fold_name(name)).collect();
+    let mut unknown = Vec::new();
+    collect_tag_names(&parsed.root, &mut unknown);
+    let mut err = io::stderr().lock();
+    for name in unknown {
+        if folded.contains(&text::fold_name(&name)) {
+            continue;
+        }
+        let hint = text::closest(&name, known.iter().copied())
+            .map(|n| format!("; did you mean '{n}'?"))
+            .unwrap_or_default();
+        let _ =
+            writeln!(err, "tagq: warning: no tag is named '{name}', so it matches no user{hint}");
+    }
+}
+
+/// Collects the tag names (not patterns) that tag leaves name.
+fn collect_tag_names(node: &Node, names: &mut Vec<String>) {
+    match node {
+        Node::Tag { value: Term::Plain(name) | Term::Phrase(name), .. } => {
+            if !name.trim().is_empty() && !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        Node::Scope { inner, .. } | Node::Not(inner) => collect_tag_names(inner, names),
+        Node::And(children) | Node::Or(children) => {
+            children.iter().for_each(|child| collect_tag_names(child, names))
+        }
+        _ => {}
+    }
 }
 
 /// Prints the summary, warnings and input errors on stderr.

@@ -27,6 +27,7 @@ pub fn run(args: &QueryArgs, store: &Path, quiet: bool) -> Outcome {
         limit: args.limit,
     };
     let (directory, catalog) = super::tag::load_store(store)?;
+    super::filter::warn_unknown_tags(&request.query, &request.parse, &catalog);
     let lookup = Membership::new(&directory, &catalog);
     let index = Index::open(store).map_err(|e| index_failure(&args.query, e))?;
     let session = index.session(&lookup);
@@ -76,6 +77,7 @@ pub fn explain_plan(args: &ExplainArgs, store: &Path) -> Outcome {
         ..QueryRequest::default()
     };
     let (directory, catalog) = super::tag::load_store(store)?;
+    super::filter::warn_unknown_tags(&request.query, &request.parse, &catalog);
     let lookup = Membership::new(&directory, &catalog);
     let index = Index::open(store).map_err(|e| index_failure(&args.query, e))?;
     let text =

@@ -372,7 +372,7 @@ const fn column(title: &'static str, width: usize) -> TableColumn {
 
 /// Returns the table columns of a record kind. Widths are in characters.
 fn table_columns(kind: RecordKind, with_tags: bool) -> Vec<TableColumn> {
-    let mut columns = vec![column("kind", 8), column("time", 28), column("id", 36)];
+    let mut columns = vec![column("kind", 8), column("time", 28), column("id", 40)];
     match kind {
         RecordKind::Alert => columns.extend([column("severity", 13), column("title", 60)]),
         RecordKind::Email => columns.extend([
