@@ -350,3 +350,35 @@ fn csv_output_neutralises_formulas() {
     let ndjson = env.cmd().args(["filter", "--output", "ndjson", ""]).arg(&file).output().unwrap();
     assert!(String::from_utf8(ndjson.stdout).unwrap().contains("\"@SUM(1)\""));
 }
+
+#[test]
+fn directory_reimport_cannot_pass_tag_limit() {
+    let env = Env::new();
+    let group = |users: usize| {
+        let mut rows = String::new();
+        let mut members = Vec::new();
+        for n in 0..users {
+            rows.push_str(&format!("u{n},user,user{n}@contoso.test,User {n},,true,\n"));
+            members.push(format!("user{n}@contoso.test"));
+        }
+        rows.push_str(&format!("g1,group,big@contoso.test,Big,,,{}\n", members.join(";")));
+        rows
+    };
+    env.directory(&group(200));
+    env.cmd().args(["tag", "add", "Priority account", "big@contoso.test"]).assert().success();
+    let bigger = env.file(
+        "bigger.csv",
+        format!("id,kind,address,display_name,aliases,mailbox,members\n{}", group(300)),
+    );
+    env.cmd()
+        .args(["directory", "import"])
+        .arg(&bigger)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("limits.priority_account_users"));
+    env.cmd()
+        .args(["tag", "show", "Priority account"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("200 user(s) in effect"));
+}

@@ -236,6 +236,42 @@ impl Catalog {
         Ok(report)
     }
 
+    /// Rejects a directory snapshot under which a tag's groups would expand past its limit,
+    /// unless the tag's count does not rise. Groups expand live, so a re-import that adds
+    /// users to a tagged group changes the tag as much as adding members does.
+    pub(crate) fn check_directory_limits(
+        &self,
+        old: &Directory,
+        new: &Directory,
+    ) -> Result<(), CatalogError> {
+        for tag in &self.tags {
+            let (setting, limit) = self.user_limit(tag);
+            let after = effective_users(&tag.members, new).len();
+            let before = effective_users(&tag.members, old).len();
+            if after <= limit || after <= before {
+                continue;
+            }
+            let message = format!(
+                "the new directory would make tag '{}' apply to {after} users, over the limit \
+                 of {limit}; nothing changed; raise {setting} or remove members first",
+                tag.name
+            );
+            return Err(CatalogError::LimitReached { setting, limit, message });
+        }
+        Ok(())
+    }
+
+    fn user_limit(&self, tag: &Tag) -> (&'static str, usize) {
+        match tag.kind {
+            TagKind::System => {
+                ("limits.priority_account_users", self.settings.limits.priority_account_users)
+            }
+            TagKind::Custom => {
+                ("limits.users_per_custom_tag", self.settings.limits.users_per_custom_tag)
+            }
+        }
+    }
+
     /// Rejects a member list whose distinct effective users pass the tag's limit, unless the
     /// change does not raise the count (so a store over a lowered limit can still shrink).
     fn check_user_limit(
@@ -244,14 +280,7 @@ impl Catalog {
         members: &[Member],
         directory: &Directory,
     ) -> Result<(), CatalogError> {
-        let (setting, limit) = match tag.kind {
-            TagKind::System => {
-                ("limits.priority_account_users", self.settings.limits.priority_account_users)
-            }
-            TagKind::Custom => {
-                ("limits.users_per_custom_tag", self.settings.limits.users_per_custom_tag)
-            }
-        };
+        let (setting, limit) = self.user_limit(tag);
         let after = effective_users(members, directory).len();
         let before = effective_users(&tag.members, directory).len();
         if after <= limit || after <= before {

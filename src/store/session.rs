@@ -263,6 +263,9 @@ impl<'a> Session<'a> {
         if old.as_ref() == Some(directory) {
             return Ok(());
         }
+        let catalog = lock.load_catalog()?;
+        let empty = Directory::default();
+        catalog.check_directory_limits(old.as_ref().unwrap_or(&empty), directory)?;
         let counts = |d: &Directory| json!({"users": d.users().len(), "groups": d.groups().len()});
         let mut after = counts(directory);
         if let Some(object) = after.as_object_mut() {
