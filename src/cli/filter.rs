@@ -111,10 +111,10 @@ pub(super) fn warn_unknown_tags(query: &str, options: &ParseOptions, catalog: &C
 /// Collects the tag names (not patterns) that tag leaves name.
 fn collect_tag_names(node: &Node, names: &mut Vec<String>) {
     match node {
-        Node::Tag { value: Term::Plain(name) | Term::Phrase(name), .. } => {
-            if !name.trim().is_empty() && !names.contains(name) {
-                names.push(name.clone());
-            }
+        Node::Tag { value: Term::Plain(name) | Term::Phrase(name), .. }
+            if !name.trim().is_empty() && !names.contains(name) =>
+        {
+            names.push(name.clone());
         }
         Node::Scope { inner, .. } | Node::Not(inner) => collect_tag_names(inner, names),
         Node::And(children) | Node::Or(children) => {
