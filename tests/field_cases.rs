@@ -182,6 +182,10 @@ fn truncated_recipient_never_prefix_matched() {
     assert_eq!(env.count(&["recipient:user2@contoso.test"], &file), 1);
     assert_eq!(env.count(&["recipient:user3@contoso.test"], &file), 0);
     assert_eq!(env.count(&["tag:T"], &file), 0);
+    env.cmd().args(["filter", "--count", "tag:T"]).arg(&file).assert().code(1).stderr(
+        predicate::str::contains("1 recipient or alert-user address(es) are not in the directory")
+            .and(predicate::str::contains("user3@cont)")),
+    );
 }
 
 #[test]

@@ -145,6 +145,15 @@ fn report(summary: &Summary, query: &str, quiet: bool) {
     for (kind, count) in &summary.other_kind {
         let _ = writeln!(err, "tagq: {count} {kind} record(s) were not tested because of --kind");
     }
+    if summary.unresolved > 0 && !quiet {
+        let _ = writeln!(
+            err,
+            "tagq: {} recipient or alert-user address(es) are not in the directory, so no tag \
+             applies to them (e.g. {})",
+            summary.unresolved,
+            summary.unresolved_examples.join(", ")
+        );
+    }
     if !quiet {
         let _ =
             writeln!(err, "tagq: {} record(s) read, {} matched", summary.records, summary.matched);

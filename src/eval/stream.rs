@@ -13,7 +13,7 @@ use crate::filter::ast::Node;
 use crate::filter::{self, FilterError, ParseOptions, ResolveOptions};
 use crate::records::map::{self, MapContext, MapError, Mapped};
 use crate::records::read::{self, ReadError, ReadOptions};
-use crate::records::{Record, RecordKind, SourceFormat};
+use crate::records::{Record, RecordKind, Role, SourceFormat};
 
 /// A filter run: the query with its options, and how to read the inputs.
 #[derive(Clone, Debug, Default)]
@@ -82,6 +82,26 @@ pub struct Summary {
     /// The format of the first input that could be opened, which output without a format of
     /// its own follows even when nothing matched.
     pub input_format: Option<SourceFormat>,
+    /// Recipient and alert-user references that resolved to no directory user.
+    pub unresolved: u64,
+    /// The first few of those addresses, for the report.
+    pub unresolved_examples: Vec<String>,
+}
+
+impl Summary {
+    /// The number of unresolved addresses kept as examples.
+    const UNRESOLVED_EXAMPLES: usize = 3;
+
+    fn note_unresolved(&mut self, addresses: Vec<String>) {
+        self.unresolved += addresses.len() as u64;
+        for address in addresses {
+            if self.unresolved_examples.len() < Self::UNRESOLVED_EXAMPLES
+                && !self.unresolved_examples.contains(&address)
+            {
+                self.unresolved_examples.push(address);
+            }
+        }
+    }
 }
 
 /// Parses the query once, so that syntax errors are found before any input is opened.
@@ -157,6 +177,11 @@ impl<'a> FileRun<'a> {
                 batch.par_iter().map(|item| map::map_item(item, &context)).collect();
             self.prepare_matchers(&mapped, &context)?;
             let verdicts: Vec<bool> = mapped.par_iter().map(|m| self.verdict(m)).collect();
+            let unresolved: Vec<Vec<String>> =
+                mapped.par_iter().map(|m| self.unresolved(m)).collect();
+            for addresses in unresolved {
+                summary.note_unresolved(addresses);
+            }
             for (item, matched) in mapped.into_iter().zip(verdicts) {
                 if let Err(e) = self.account(item, matched, summary, on_match) {
                     return Ok(Err(e));
@@ -205,6 +230,18 @@ impl<'a> FileRun<'a> {
             }
             _ => false,
         }
+    }
+
+    /// Lists the recipient and alert-user addresses of a record that resolve to no directory
+    /// user, so that tags cannot apply to them. Senders are left out, since most are external.
+    fn unresolved(&self, mapped: &Result<Mapped, MapError>) -> Vec<String> {
+        let Ok(Mapped::Record(record)) = mapped else { return Vec::new() };
+        record
+            .users
+            .iter()
+            .filter(|user| user.role() != Role::Sender && self.lookup.resolve(user).is_none())
+            .filter_map(|user| user.address.clone().or_else(|| user.object_id.clone()))
+            .collect()
     }
 
     fn account<E>(
