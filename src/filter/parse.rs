@@ -502,6 +502,7 @@ impl<'a> Parser<'a> {
                 self.check_single_quotes(&term, false)?;
                 self.check_foreign_in_name(&term)?;
                 self.warn_foreign_words(&term);
+                self.warn_pipe(&term);
                 self.check_leading_wildcard(&term)?;
                 self.count_leaf(term.start)?;
                 let span = self.span(term.start, term.end);
@@ -675,6 +676,7 @@ impl<'a> Parser<'a> {
                 let term = self.read_term(false, true)?;
                 self.check_single_quotes(&term, false)?;
                 self.check_foreign_in_value(&term)?;
+                self.warn_pipe(&term);
                 self.make_leaf(field, &term)
             }
         }
@@ -869,6 +871,25 @@ impl<'a> Parser<'a> {
             if let Some(hint) = hint {
                 let message = format!("'{word}' is not an operator here");
                 self.warn("W003", term.start + offset, word.len(), message, hint);
+            }
+            offset += word.len() + 1;
+        }
+    }
+
+    /// W003 for a Kusto pipe written into a value or free text: `DeliveryAction:Delivered |
+    /// take 10` would otherwise search for the text "Delivered | take 10".
+    fn warn_pipe(&mut self, term: &RawTerm) {
+        if term.quoted {
+            return;
+        }
+        let raw = self.src.get(term.start..term.end).unwrap_or("");
+        let mut offset = 0;
+        for word in raw.split(' ') {
+            if word == "|" {
+                let hint = "the filter language has no pipes; use --count, --limit or --output";
+                let message = "'|' is not an operator here".to_string();
+                self.warn("W003", term.start + offset, 1, message, hint);
+                return;
             }
             offset += word.len() + 1;
         }
@@ -1413,6 +1434,9 @@ mod tests {
         let parsed = parse("subject has invoice", &ParseOptions::default());
         let warnings = parsed.map(|p| p.warnings).unwrap_or_default();
         assert_eq!(warnings.iter().map(|w| (w.code, w.offset)).collect::<Vec<_>>(), [("W003", 8)]);
+        let piped = parse("DeliveryAction:Delivered | take 10", &ParseOptions::default());
+        let warnings = piped.map(|p| p.warnings).unwrap_or_default();
+        assert_eq!(warnings.iter().map(|w| (w.code, w.offset)).collect::<Vec<_>>(), [("W003", 25)]);
     }
 
     #[test]
