@@ -154,7 +154,7 @@ impl<'a> Source<'a> {
     }
 
     /// Looks a column up by normalized name, given `key == name_key(name)`. Of several
-    /// columns with the same normalized name, returns the first in input order, like a scan.
+    /// columns with the same normalized name, returns the first in input order.
     pub fn get_by_key(&self, key: u64, name: &str) -> Option<&Entry<'a>> {
         let (word, bit) = key_bit(key);
         if self.key_bits.get(word).is_none_or(|bits| bits & bit == 0) {
