@@ -1,6 +1,7 @@
 //! Assembly of one record: model fields from the field tables, typed extra columns, users.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde_json::Value as Json;
 
@@ -13,7 +14,7 @@ use super::cells::{flatten_json, parse_json_container, split_list};
 use super::enums::normalize_enum;
 use super::error::MapError;
 use super::schema::{FieldSpec, column_kind, field_specs, is_model_name, time_field};
-use super::source::{Cell, Entry, Source};
+use super::source::{Cell, Entry, Source, name_key};
 use super::timestamp::parse_timestamp;
 
 /// A record under construction.
@@ -54,13 +55,15 @@ impl<'c> Builder<'c> {
     /// Fills every model field that is still unset from the first non-blank column of its
     /// table entry, searching the sources in order for each column name.
     pub fn fill_fields(&mut self, sources: &[&Source]) -> Result<(), MapError> {
-        for spec in field_specs(self.kind) {
+        for (index, spec) in field_specs(self.kind).iter().enumerate() {
             if self.fields.contains_key(spec.name) {
                 continue;
             }
-            let found = spec.columns.iter().find_map(|column| {
+            let keys = spec_column_keys(self.kind, index);
+            let found = spec.columns.iter().zip(keys).find_map(|(column, &key)| {
                 sources.iter().find_map(|source| {
-                    source.get(column).filter(|e| !e.cell.is_blank()).map(|e| (source.prefix, *e))
+                    let entry = source.get_by_key(key, column);
+                    entry.filter(|e| !e.cell.is_blank()).map(|e| (source.prefix, *e))
                 })
             });
             if let Some((prefix, entry)) = found
@@ -275,6 +278,26 @@ impl<'c> Builder<'c> {
             origin: Origin { file: self.ctx.file.clone(), line: self.line },
         }
     }
+}
+
+/// The [`name_key`] of every column of every field specification, per kind, computed once
+/// because [`Builder::fill_fields`] looks them up for every row.
+static COLUMN_KEYS: LazyLock<[Vec<Vec<u64>>; 3]> = LazyLock::new(|| {
+    let keys = |kind| -> Vec<Vec<u64>> {
+        let specs = field_specs(kind).iter();
+        specs.map(|spec| spec.columns.iter().map(|c| name_key(c)).collect()).collect()
+    };
+    [keys(RecordKind::Alert), keys(RecordKind::Email), keys(RecordKind::Campaign)]
+});
+
+/// Returns the column keys of the `index`-th field specification of a kind.
+fn spec_column_keys(kind: RecordKind, index: usize) -> &'static [u64] {
+    let slot = match kind {
+        RecordKind::Alert => 0,
+        RecordKind::Email => 1,
+        RecordKind::Campaign => 2,
+    };
+    COLUMN_KEYS.get(slot).and_then(|specs| specs.get(index)).map_or(&[], Vec::as_slice)
 }
 
 /// Returns true when both values are present and equal ignoring ASCII case.

@@ -90,6 +90,12 @@ pub(crate) struct Source<'a> {
     /// Path prefix for messages about nested keys (`Data.`), empty for the record itself.
     pub prefix: &'a str,
     entries: Vec<Entry<'a>>,
+    /// `(key, position in entries)` of every entry, sorted, so that a lookup is a binary
+    /// search instead of a scan of every column.
+    index: Vec<(u64, usize)>,
+    /// A 256-bit Bloom filter over the keys (bit `key % 256`). Most lookups are for columns
+    /// that the record lacks, and the filter rejects most of those without a search.
+    key_bits: [u64; 4],
 }
 
 impl<'a> Source<'a> {
@@ -101,12 +107,15 @@ impl<'a> Source<'a> {
             .zip(cells)
             .map(|(name, cell)| Entry { name, key: name_key(name), cell: Cell::Text(cell) })
             .collect();
-        Source { prefix: "", entries }
+        let mut source = Source { prefix: "", entries, ..Source::default() };
+        source.rebuild_index();
+        source
     }
 
     /// Creates a source from the keys of a JSON object.
     pub fn from_object(map: &'a serde_json::Map<String, Json>, prefix: &'a str) -> Source<'a> {
-        let mut source = Source { prefix, entries: Vec::with_capacity(map.len()) };
+        let mut source =
+            Source { prefix, entries: Vec::with_capacity(map.len()), ..Source::default() };
         source.extend_object(map, None);
         source
     }
@@ -118,6 +127,20 @@ impl<'a> Source<'a> {
                 self.entries.push(Entry { name, key: name_key(name), cell: Cell::Json(value) });
             }
         }
+        self.rebuild_index();
+    }
+
+    fn rebuild_index(&mut self) {
+        self.index.clear();
+        self.index.extend(self.entries.iter().enumerate().map(|(i, e)| (e.key, i)));
+        self.index.sort_unstable();
+        self.key_bits = [0; 4];
+        for &(key, _) in &self.index {
+            let (word, bit) = key_bit(key);
+            if let Some(bits) = self.key_bits.get_mut(word) {
+                *bits |= bit;
+            }
+        }
     }
 
     /// Iterates over the entries in input order.
@@ -127,8 +150,21 @@ impl<'a> Source<'a> {
 
     /// Looks a column up by normalized name (see the module documentation).
     pub fn get(&self, name: &str) -> Option<&Entry<'a>> {
-        let key = name_key(name);
-        self.entries.iter().find(|e| e.key == key && same_normalized_name(e.name, name))
+        self.get_by_key(name_key(name), name)
+    }
+
+    /// Looks a column up by normalized name, given `key == name_key(name)`. Of several
+    /// columns with the same normalized name, returns the first in input order.
+    pub fn get_by_key(&self, key: u64, name: &str) -> Option<&Entry<'a>> {
+        let (word, bit) = key_bit(key);
+        if self.key_bits.get(word).is_none_or(|bits| bits & bit == 0) {
+            return None;
+        }
+        let start = self.index.partition_point(|&(k, _)| k < key);
+        let candidates = self.index.get(start..)?.iter().take_while(|&&(k, _)| k == key);
+        candidates
+            .filter_map(|&(_, i)| self.entries.get(i))
+            .find(|e| e.name == name || same_normalized_name(e.name, name))
     }
 
     /// Returns the first non-blank cell among `names`, tried in order.
@@ -149,6 +185,12 @@ impl<'a> Source<'a> {
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
+}
+
+/// Returns the word and the bit mask of a key in [`Source::key_bits`].
+fn key_bit(key: u64) -> (usize, u64) {
+    let slot = (key % 256) as usize;
+    (slot / 64, 1 << (slot % 64))
 }
 
 /// Strips the ` [UTC]` suffix that Log Analytics CSV exports append to time column names.
@@ -248,6 +290,31 @@ mod tests {
         assert_eq!(source.text(&["senderaddress"]).as_deref(), Some("a@contoso.test"));
         assert!(source.has("recipient"));
         assert!(source.first(&["recipient"]).is_none());
+    }
+
+    #[test]
+    fn duplicate_normalized_names_return_first() {
+        let header: Vec<String> =
+            ["Subject", "Sender address", "SenderAddress"].map(String::from).into();
+        let cells: Vec<String> =
+            ["s", "first@contoso.test", "second@contoso.test"].map(String::from).into();
+        let source = Source::from_csv(&header, &cells);
+        let entry = source.get("sender_address");
+        assert_eq!(entry.map(|e| e.name), Some("Sender address"));
+        assert!(source.get("Recipient").is_none());
+        assert!(source.get("").is_none());
+    }
+
+    #[test]
+    fn lookup_finds_every_column_of_wide_row() {
+        let header: Vec<String> = (0..300).map(|i| format!("Column {i}")).collect();
+        let cells: Vec<String> = (0..300).map(|i| i.to_string()).collect();
+        let source = Source::from_csv(&header, &cells);
+        for i in 0..300 {
+            let text = source.text(&[format!("column{i}").as_str()]);
+            assert_eq!(text.as_deref(), Some(i.to_string().as_str()), "column {i}");
+        }
+        assert!(source.get("column300").is_none());
     }
 
     #[test]
