@@ -45,8 +45,10 @@ mod query;
 mod rebuild;
 mod refresh;
 pub mod segment;
+pub mod tag_file;
 
 pub use error::IndexError;
 pub use ingest::{IngestOptions, IngestSummary, ingest};
 pub use query::{Hit, Index, QueryRequest, QueryStats, Session, Sort, remap};
 pub use rebuild::{RebuildSummary, rebuild};
+pub use tag_file::DirectoryKey;

@@ -218,10 +218,13 @@ impl Bounds {
 
 /// Tag bitmaps of one segment with their tag selection, by role and the selection's text,
 /// built from one tag lookup.
-pub type TagCache = HashMap<(Option<Role>, String), (TagMatch, RoaringBitmap)>;
+pub type TagCache = HashMap<TagCacheKey, (TagMatch, RoaringBitmap)>;
+
+/// The key of a tag leaf's bitmap: the role and the tag selection's text.
+pub type TagCacheKey = (Option<Role>, String);
 
 /// Returns the cache key of a tag leaf.
-pub fn tag_cache_key(role: Option<Role>, selection: &TagMatch) -> (Option<Role>, String) {
+pub fn tag_cache_key(role: Option<Role>, selection: &TagMatch) -> TagCacheKey {
     (role, format!("{selection:?}"))
 }
 
@@ -431,5 +434,19 @@ pub fn tag_set(lookup: &dyn TagLookup, selection: &TagMatch) -> TagSet {
     match selection {
         TagMatch::Any => TagSet::Any,
         other => TagSet::Ids(lookup.matching_tags(other)),
+    }
+}
+
+/// Collects the tag leaves of a plan: role, tags and selection.
+pub fn tag_leaves<'p>(plan: &'p Plan, leaves: &mut Vec<(Option<Role>, &'p TagSet, &'p TagMatch)>) {
+    match plan {
+        Plan::Tag { role, tags, selection, .. } => leaves.push((*role, tags, selection)),
+        Plan::And(children) | Plan::Or(children) => {
+            for child in children {
+                tag_leaves(child, leaves);
+            }
+        }
+        Plan::Not(child) => tag_leaves(child, leaves),
+        Plan::All | Plan::Value { .. } | Plan::TimeRange { .. } | Plan::Test(_) => {}
     }
 }
