@@ -2,8 +2,8 @@
 //!
 //! A `tagq query` process would otherwise resolve every reference key of every segment and
 //! union the postings of each tag leaf again. The file `tag-bitmaps.bin` in the index folder
-//! stores, per segment file, the directory user of each reference key and the bitmap of each
-//! (role, tag selection) leaf together with the set of users that carried a selected tag when
+//! stores the directory user of each reference key, per segment file. It also stores the
+//! bitmap of each (role, tag selection) leaf with the users that carried a selected tag when
 //! the bitmap was built. A stored bitmap is used only when the directory fingerprint and that
 //! set of users equal the current ones, which makes it equal to a freshly built bitmap. When
 //! only the set of users changed, the bitmap is updated from the difference.
@@ -34,8 +34,8 @@ const NO_USER: u32 = u32::MAX;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirectoryKey {
     /// Length and CRC-32 of the directory's JSON form.
-    // NOTE: a CRC-32 collision between two snapshots of the same length would reuse users
-    // resolved against the older snapshot; the chance per change is about 2^-32.
+    // NOTE: two snapshots of the same length with the same CRC-32 would share stored users,
+    // so results could follow the older snapshot. The chance per change is about 2^-32.
     fingerprint: u64,
     /// Number of directory users; user ids are below it.
     users: u32,
