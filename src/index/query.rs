@@ -12,7 +12,7 @@ use roaring::RoaringBitmap;
 use super::error::IndexError;
 use super::files;
 use super::manifest::{Manifest, Source};
-use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet};
+use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet, TimeSummary};
 use super::segment::{SegmentIndex, StoredBody, StoredRecord};
 use super::tag_file::{self, DirectoryKey, SegmentTags, StoredTag, TagFile};
 use crate::catalog::{TagLookup, UserId};
@@ -86,6 +86,7 @@ struct Segment {
     index_file: String,
     count: u32,
     index: SegmentIndex,
+    times: HashMap<String, TimeSummary>,
     live: RoaringBitmap,
     records: OnceLock<Arc<Vec<StoredRecord>>>,
 }
@@ -118,11 +119,17 @@ impl Index {
                 for id in &entry.replaced {
                     live.remove(*id);
                 }
+                let times = index
+                    .time_columns
+                    .iter()
+                    .map(|(field, column)| (field.clone(), TimeSummary::of(column, entry.count)))
+                    .collect();
                 Ok(Segment {
                     records_file: entry.records_file.clone(),
                     index_file: entry.index_file.clone(),
                     count: entry.count,
                     index,
+                    times,
                     live,
                     records: OnceLock::new(),
                 })
@@ -520,6 +527,7 @@ impl<'a> Session<'a> {
             lookup: self.lookup,
             users: self.users(segment),
             cache: self.tags.get(segment),
+            times: Some(&data.times),
         };
         let mut matched = RoaringBitmap::new();
         let mut tested = 0;
