@@ -39,16 +39,20 @@ pub struct DirectoryKey {
     fingerprint: u64,
     /// Number of directory users; user ids are below it.
     users: u32,
+    /// False when the directory could not be serialised, so no stored state may be used.
+    known: bool,
 }
 
 impl DirectoryKey {
     /// Computes the key of a directory snapshot.
     pub fn of(directory: &Directory) -> DirectoryKey {
-        let json = serde_json::to_vec(directory).unwrap_or_default();
+        let users = u32::try_from(directory.users().len()).unwrap_or(u32::MAX);
+        let Ok(json) = serde_json::to_vec(directory) else {
+            return DirectoryKey { fingerprint: 0, users, known: false };
+        };
         let crc = crc32fast::hash(&json);
         let fingerprint = ((json.len() as u64) << 32) | u64::from(crc);
-        let users = u32::try_from(directory.users().len()).unwrap_or(u32::MAX);
-        DirectoryKey { fingerprint, users }
+        DirectoryKey { fingerprint, users, known: true }
     }
 
     /// Returns the number of directory users.
@@ -105,13 +109,19 @@ pub fn carriers(lookup: &dyn TagLookup, users: u32, tags: &super::plan::TagSet) 
 /// Reads the file; `None` when it is missing, damaged, of another version or of another
 /// directory snapshot, so that the caller builds everything again.
 pub fn load(dir: &Path, directory: DirectoryKey) -> Option<TagFile> {
+    if !directory.known {
+        return None;
+    }
     let bytes = std::fs::read(dir.join(TAG_FILE)).ok()?;
     let file = decode(&bytes).ok()?;
     (file.directory == directory).then_some(file)
 }
 
-/// Writes the file atomically.
+/// Writes the file atomically; nothing for a directory that could not be fingerprinted.
 pub fn save(dir: &Path, file: &TagFile) -> Result<(), IndexError> {
+    if !file.directory.known {
+        return Ok(());
+    }
     let path = dir.join(TAG_FILE);
     write_atomic(&path, &encode(file)).map_err(|e| io_error("write", &path, e))
 }
@@ -156,7 +166,7 @@ pub fn decode(bytes: &[u8]) -> Result<TagFile, super::codec::DecodeError> {
     let mut decoder = Decoder::open(bytes, MAGIC)?;
     let fingerprint = decoder.u64()?;
     let users = decoder.u32()?;
-    let mut file = TagFile::new(DirectoryKey { fingerprint, users });
+    let mut file = TagFile::new(DirectoryKey { fingerprint, users, known: true });
     for _ in 0..decoder.len(1)? {
         let name = decoder.str()?;
         let mut segment =
