@@ -104,6 +104,28 @@ fn query_output_equals_filter_output() {
     }
 }
 
+/// Queries run in separate processes keep tag bitmaps in the index folder; after a
+/// membership change they must still give the `tagq filter` output.
+#[test]
+fn stored_tag_bitmaps_follow_membership_changes() {
+    let setup = Setup::new();
+    let queries = ["recipient.tag:\"Priority account\"", "not tag:*", "tag:Finance"];
+    for query in queries {
+        setup.compare("email", &EMAIL_FILES, query);
+    }
+    assert!(setup.index_dir().join("tag-bitmaps.bin").exists());
+    setup.ok(&["tag", "remove", "Priority account", "ada.lovelace@contoso.test"]);
+    setup.ok(&["tag", "add", "Finance", "grace.hopper@contoso.test"]);
+    for query in queries {
+        setup.compare("email", &EMAIL_FILES, query);
+        setup.compare("alert", &ALERT_FILES, query);
+    }
+    std::fs::write(setup.index_dir().join("tag-bitmaps.bin"), b"damaged").unwrap();
+    for query in queries {
+        setup.compare("email", &EMAIL_FILES, query);
+    }
+}
+
 #[test]
 fn query_count_and_exit_status() {
     let setup = Setup::new();

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use tagq::catalog::{Catalog, Membership, TagLookup};
 use tagq::directory::Directory;
 use tagq::eval::stream::{self, FilterJob};
-use tagq::index::{self, Index, IngestOptions, QueryRequest, Session};
+use tagq::index::{self, DirectoryKey, Index, IngestOptions, QueryRequest, Session};
 use tagq::records::{Record, RecordKind};
 
 const USERS: usize = 8;
@@ -400,5 +400,17 @@ proptest! {
         // A fresh session must agree with the refreshed one.
         let fresh = index.session(&regrouped);
         check(email_files, RecordKind::Email, &fresh, &regrouped, &email_queries);
+
+        // Sessions that load tag bitmaps stored by earlier sessions, as separate processes
+        // do: each state is checked twice, once building and once loading or updating.
+        let states = [(&directory, &lookup), (&directory, &changed), (&moved, &regrouped)];
+        for (snapshot, state) in states {
+            for _ in 0..2 {
+                let stored = index.stored_session(state, DirectoryKey::of(snapshot));
+                check(email_files, RecordKind::Email, &stored, state, &email_queries);
+                check(alert_files, RecordKind::Alert, &stored, state, &alert_queries);
+                stored.save_tag_bitmaps().unwrap();
+            }
+        }
     }
 }

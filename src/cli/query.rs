@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use crate::catalog::Membership;
-use crate::index::{self, Index, IndexError, QueryRequest, Sort};
+use crate::index::{self, DirectoryKey, Index, IndexError, QueryRequest, Sort};
 use crate::records::Record;
 use crate::records::write::RecordWriter;
 
@@ -30,7 +30,7 @@ pub fn run(args: &QueryArgs, store: &Path, quiet: bool) -> Outcome {
     super::filter::warn_unknown_tags(&request.query, &request.parse, &catalog);
     let lookup = Membership::new(&directory, &catalog);
     let index = Index::open(store).map_err(|e| index_failure(&args.query, e))?;
-    let session = index.session(&lookup);
+    let session = index.stored_session(&lookup, DirectoryKey::of(&directory));
 
     let stdout = io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, stdout);
@@ -54,7 +54,13 @@ pub fn run(args: &QueryArgs, store: &Path, quiet: bool) -> Outcome {
         stats
     };
     out.flush()?;
+    // The results are already written; a cache that cannot be written only costs the next
+    // query the time to build the tag bitmaps again.
+    let saved = session.save_tag_bitmaps();
     if !quiet {
+        if let Err(error) = &saved {
+            let _ = writeln!(io::stderr().lock(), "tagq: warning: {error}");
+        }
         let mut err = io::stderr().lock();
         let _ = writeln!(
             err,

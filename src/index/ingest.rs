@@ -83,6 +83,9 @@ pub fn ingest(
     let mut manifest =
         files::load_manifest(&dir)?.unwrap_or_else(|| Manifest::new(options.segment_size));
     let mut summary = IngestSummary::default();
+    // NOTE: the whole batch stays in memory until `append`: 10.4 GiB peak for 1 M emails of
+    // 475 bytes. Most of it is likely each `Entry`'s per-record field key strings and
+    // one-element `BTreeSet`s, an estimate that was not profiled.
     let mut pending = Vec::new();
     for input in inputs {
         read_input(input, options, &mut manifest, &mut pending, &mut summary, progress);

@@ -9,6 +9,8 @@
 //! - `seg-NNNNNNNN-gGENERATION.idx`: the derived structures: identities and times per record,
 //!   records per source, postings per (role, user reference key) and per-value bitmaps of
 //!   model fields, as roaring bitmaps in the portable format;
+//! - `tag-bitmaps.bin`: tag bitmaps and resolved users that earlier queries built, reused
+//!   while the directory snapshot and the tag carriers stay the same (see [`tag_file`]);
 //! - `lock`: writers lock it exclusively, open indexes hold it shared.
 //!
 //! Segment files carry a format version and a CRC-32 (see [`codec`]); a damaged file is
@@ -45,8 +47,10 @@ mod query;
 mod rebuild;
 mod refresh;
 pub mod segment;
+pub mod tag_file;
 
 pub use error::IndexError;
 pub use ingest::{IngestOptions, IngestSummary, ingest};
 pub use query::{Hit, Index, QueryRequest, QueryStats, Session, Sort, remap};
 pub use rebuild::{RebuildSummary, rebuild};
+pub use tag_file::DirectoryKey;

@@ -218,10 +218,13 @@ impl Bounds {
 
 /// Tag bitmaps of one segment with their tag selection, by role and the selection's text,
 /// built from one tag lookup.
-pub type TagCache = HashMap<(Option<Role>, String), (TagMatch, RoaringBitmap)>;
+pub type TagCache = HashMap<TagCacheKey, (TagMatch, RoaringBitmap)>;
+
+/// The key of a tag leaf's bitmap: the role and the tag selection's text.
+pub type TagCacheKey = (Option<Role>, String);
 
 /// Returns the cache key of a tag leaf.
-pub fn tag_cache_key(role: Option<Role>, selection: &TagMatch) -> (Option<Role>, String) {
+pub fn tag_cache_key(role: Option<Role>, selection: &TagMatch) -> TagCacheKey {
     (role, format!("{selection:?}"))
 }
 
@@ -236,6 +239,65 @@ pub struct SegmentEval<'a> {
     pub users: &'a [Option<UserId>],
     /// Tag bitmaps built so far with this lookup, if the caller keeps them.
     pub cache: Option<&'a Mutex<TagCache>>,
+    /// Summaries of the segment's time columns by field key, if the caller keeps them.
+    pub times: Option<&'a HashMap<String, TimeSummary>>,
+}
+
+/// The range and order of one time column, which let a time window skip the column scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TimeSummary {
+    /// Earliest and latest instant in the column, if it contains any.
+    pub range: Option<(i64, i64)>,
+    /// True when every record of the segment contains exactly one instant.
+    pub all_instants: bool,
+    /// True when every record contains one instant and they never decrease with the id.
+    pub sorted: bool,
+}
+
+impl TimeSummary {
+    /// Summarises the time column of a segment of `count` records.
+    pub fn of(column: &[i64], count: u32) -> TimeSummary {
+        let instants = column.iter().copied().filter(|t| *t != TIME_ABSENT && *t != TIME_COMPLEX);
+        let range = instants.fold(None, |range: Option<(i64, i64)>, t| match range {
+            None => Some((t, t)),
+            Some((min, max)) => Some((min.min(t), max.max(t))),
+        });
+        let all_instants = column.len() == count as usize
+            && column.iter().all(|t| *t != TIME_ABSENT && *t != TIME_COMPLEX);
+        let sorted = all_instants && column.windows(2).all(|pair| matches!(pair, [a, b] if a <= b));
+        TimeSummary { range, all_instants, sorted }
+    }
+
+    /// Returns the exact bounds of a window over `universe` without a scan: all or none of
+    /// the records when the column's range lies inside or outside the window, or an id
+    /// range of a sorted column. Returns `None` when the column must be scanned.
+    fn window(
+        &self,
+        column: &[i64],
+        start: Option<i64>,
+        end: Option<i64>,
+        universe: &RoaringBitmap,
+    ) -> Option<Bounds> {
+        if !self.all_instants {
+            return None;
+        }
+        let (min, max) = self.range?;
+        let inside = |t: i64| start.is_none_or(|s| t >= s) && end.is_none_or(|e| t < e);
+        if inside(min) && inside(max) {
+            return Some(Bounds::exact(universe.clone()));
+        }
+        if start.is_some_and(|s| max < s) || end.is_some_and(|e| min >= e) {
+            return Some(Bounds::exact(RoaringBitmap::new()));
+        }
+        if !self.sorted {
+            return None;
+        }
+        let first = column.partition_point(|t| start.is_some_and(|s| *t < s));
+        let last = column.partition_point(|t| end.is_none_or(|e| *t < e));
+        let mut ids = RoaringBitmap::new();
+        ids.insert_range(u32::try_from(first).ok()?..u32::try_from(last.max(first)).ok()?);
+        Some(Bounds::exact(ids & universe))
+    }
 }
 
 impl SegmentEval<'_> {
@@ -283,8 +345,10 @@ impl SegmentEval<'_> {
         Bounds { lower, upper }
     }
 
-    /// Scans the time column over the universe. Records whose field contains something else
-    /// than one instant go to the upper bound only, so they are tested.
+    /// Evaluates a time window from the column's summary when it decides the window (see
+    /// [`TimeSummary`]), and otherwise scans the column over the universe. Records whose
+    /// field contains something else than one instant go to the upper bound only, so they are
+    /// tested.
     fn time_bounds(
         &self,
         field: &str,
@@ -301,6 +365,10 @@ impl SegmentEval<'_> {
                 Bounds::exact(RoaringBitmap::new())
             };
         };
+        let summary = self.times.and_then(|times| times.get(field));
+        if let Some(bounds) = summary.and_then(|s| s.window(column, start, end, universe)) {
+            return bounds;
+        }
         let mut lower = RoaringBitmap::new();
         let mut complex = RoaringBitmap::new();
         for id in universe {
@@ -431,5 +499,59 @@ pub fn tag_set(lookup: &dyn TagLookup, selection: &TagMatch) -> TagSet {
     match selection {
         TagMatch::Any => TagSet::Any,
         other => TagSet::Ids(lookup.matching_tags(other)),
+    }
+}
+
+/// Collects the tag leaves of a plan: role, tags and selection.
+pub fn tag_leaves<'p>(plan: &'p Plan, leaves: &mut Vec<(Option<Role>, &'p TagSet, &'p TagMatch)>) {
+    match plan {
+        Plan::Tag { role, tags, selection, .. } => leaves.push((*role, tags, selection)),
+        Plan::And(children) | Plan::Or(children) => {
+            for child in children {
+                tag_leaves(child, leaves);
+            }
+        }
+        Plan::Not(child) => tag_leaves(child, leaves),
+        Plan::All | Plan::Value { .. } | Plan::TimeRange { .. } | Plan::Test(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(column: &[i64], start: Option<i64>, end: Option<i64>) -> Option<Vec<u32>> {
+        let summary = TimeSummary::of(column, column.len() as u32);
+        let mut universe = RoaringBitmap::new();
+        universe.insert_range(0..column.len() as u32);
+        let bounds = summary.window(column, start, end, &universe)?;
+        assert_eq!(bounds.lower, bounds.upper);
+        Some(bounds.lower.iter().collect())
+    }
+
+    #[test]
+    fn sorted_column_window_is_id_range() {
+        let column = [10, 20, 20, 30, 40];
+        assert_eq!(window(&column, Some(20), Some(40)), Some(vec![1, 2, 3]));
+        assert_eq!(window(&column, None, Some(20)), Some(vec![0]));
+        assert_eq!(window(&column, Some(35), None), Some(vec![4]));
+        assert_eq!(window(&column, Some(25), Some(26)), Some(vec![]));
+    }
+
+    #[test]
+    fn column_range_inside_or_outside_window() {
+        let column = [30, 10, 20];
+        assert_eq!(window(&column, Some(10), Some(31)), Some(vec![0, 1, 2]));
+        assert_eq!(window(&column, Some(31), None), Some(vec![]));
+        assert_eq!(window(&column, None, Some(10)), Some(vec![]));
+        assert_eq!(window(&column, Some(15), Some(25)), None);
+    }
+
+    #[test]
+    fn absent_or_complex_time_needs_scan() {
+        assert_eq!(window(&[10, TIME_ABSENT, 30], None, Some(100)), None);
+        assert_eq!(window(&[10, TIME_COMPLEX, 30], Some(0), None), None);
+        let short = TimeSummary::of(&[10, 20], 3);
+        assert!(!short.all_instants);
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
@@ -11,8 +12,9 @@ use roaring::RoaringBitmap;
 use super::error::IndexError;
 use super::files;
 use super::manifest::{Manifest, Source};
-use super::plan::{self, Plan, SegmentEval, TagCache};
+use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet, TimeSummary};
 use super::segment::{SegmentIndex, StoredBody, StoredRecord};
+use super::tag_file::{self, DirectoryKey, SegmentTags, StoredTag, TagFile};
 use crate::catalog::{TagLookup, UserId};
 use crate::eval::Matcher;
 use crate::filter::resolved::Query;
@@ -81,8 +83,10 @@ pub struct Index {
 
 struct Segment {
     records_file: String,
+    index_file: String,
     count: u32,
     index: SegmentIndex,
+    times: HashMap<String, TimeSummary>,
     live: RoaringBitmap,
     records: OnceLock<Arc<Vec<StoredRecord>>>,
 }
@@ -115,10 +119,17 @@ impl Index {
                 for id in &entry.replaced {
                     live.remove(*id);
                 }
+                let times = index
+                    .time_columns
+                    .iter()
+                    .map(|(field, column)| (field.clone(), TimeSummary::of(column, entry.count)))
+                    .collect();
                 Ok(Segment {
                     records_file: entry.records_file.clone(),
+                    index_file: entry.index_file.clone(),
                     count: entry.count,
                     index,
+                    times,
                     live,
                     records: OnceLock::new(),
                 })
@@ -163,7 +174,33 @@ impl Index {
             users: (0..self.segments.len()).map(|_| OnceLock::new()).collect(),
             resolved: Mutex::new(HashMap::new()),
             tags: (0..self.segments.len()).map(|_| Mutex::new(TagCache::new())).collect(),
+            stored: None,
         }
+    }
+
+    /// Starts a query session that loads resolved users and tag bitmaps from the index
+    /// folder where they were built with the same directory snapshot and the same tag
+    /// carriers. Call [`Session::save_tag_bitmaps`] afterwards to keep what the session
+    /// built for the next process.
+    pub fn stored_session<'a>(
+        &'a self,
+        lookup: &'a dyn TagLookup,
+        directory: DirectoryKey,
+    ) -> Session<'a> {
+        let file = tag_file::load(&self.dir, directory);
+        let stored = Stored {
+            changed: AtomicBool::new(file.is_none()),
+            file: file.unwrap_or_else(|| TagFile::new(directory)),
+            carriers: Mutex::new(HashMap::new()),
+        };
+        Session { stored: Some(stored), ..self.session(lookup) }
+    }
+
+    /// Returns the stored state of a segment when it fits the segment's files.
+    fn stored_segment<'s>(&self, stored: &'s Stored, segment: usize) -> Option<&'s SegmentTags> {
+        let data = self.segments.get(segment)?;
+        let state = stored.file.segments.get(&data.index_file)?;
+        tag_file::fits(state, &data.index).then_some(state)
     }
 
     fn records(&self, segment: usize) -> Result<Arc<Vec<StoredRecord>>, IndexError> {
@@ -227,6 +264,17 @@ pub struct Session<'a> {
     resolved: Mutex<HashMap<String, Arc<Compiled>>>,
     /// Tag bitmaps per segment, built with `lookup`.
     tags: Vec<Mutex<TagCache>>,
+    /// Users and tag bitmaps from the index folder, for sessions that keep them.
+    stored: Option<Stored>,
+}
+
+/// Users and tag bitmaps loaded from the index folder.
+struct Stored {
+    file: TagFile,
+    /// Users carrying a selected tag, by tag cache key, under the session's lookup.
+    carriers: Mutex<HashMap<TagCacheKey, Arc<RoaringBitmap>>>,
+    /// True when the session built something that the file lacks.
+    changed: AtomicBool,
 }
 
 /// A query parsed and resolved for every source.
@@ -288,6 +336,14 @@ impl<'a> Session<'a> {
             return &[];
         };
         slot.get_or_init(|| {
+            let stored = self.stored.as_ref();
+            let loaded = stored.and_then(|s| self.index.stored_segment(s, segment));
+            if let Some(users) = loaded.and_then(|state| state.users.clone()) {
+                return users;
+            }
+            if let Some(stored) = stored {
+                stored.changed.store(true, Ordering::Relaxed);
+            }
             data.index
                 .keys
                 .iter()
@@ -465,11 +521,13 @@ impl<'a> Session<'a> {
         let Some(data) = self.index.segments.get(segment) else {
             return Ok((RoaringBitmap::new(), 0));
         };
+        self.load_tag_bitmaps(segment, compiled);
         let eval = SegmentEval {
             index: &data.index,
             lookup: self.lookup,
             users: self.users(segment),
             cache: self.tags.get(segment),
+            times: Some(&data.times),
         };
         let mut matched = RoaringBitmap::new();
         let mut tested = 0;
@@ -494,6 +552,95 @@ impl<'a> Session<'a> {
             matched |= self.test(segment, query, &candidates)?;
         }
         Ok((matched, tested))
+    }
+
+    /// Fills the segment's tag bitmap cache from the stored bitmaps of the compiled plans'
+    /// tag leaves: unchanged where the carriers are the same, updated where they differ.
+    fn load_tag_bitmaps(&self, segment: usize, compiled: &Compiled) {
+        let Some(stored) = &self.stored else { return };
+        let Some(cache) = self.tags.get(segment) else { return };
+        let mut leaves = Vec::new();
+        for (_, plan) in &compiled.variants {
+            plan::tag_leaves(plan, &mut leaves);
+        }
+        let state = self.index.stored_segment(stored, segment);
+        for (role, tags, selection) in leaves {
+            let key = plan::tag_cache_key(role, selection);
+            if cache.lock().is_ok_and(|c| c.contains_key(&key)) {
+                continue;
+            }
+            let carriers = self.carriers(stored, &key, tags);
+            let Some(entry) = state.and_then(|s| s.tags.get(&key)) else {
+                stored.changed.store(true, Ordering::Relaxed);
+                continue;
+            };
+            let bitmap = if entry.carriers == *carriers {
+                entry.bitmap.clone()
+            } else {
+                stored.changed.store(true, Ordering::Relaxed);
+                let Some(data) = self.index.segments.get(segment) else { continue };
+                let users = self.users(segment);
+                tag_file::update(
+                    &data.index,
+                    users,
+                    role,
+                    &entry.carriers,
+                    &carriers,
+                    &entry.bitmap,
+                )
+            };
+            if let Ok(mut cache) = cache.lock() {
+                cache.insert(key, (selection.clone(), bitmap));
+            }
+        }
+    }
+
+    /// Returns the users that carry a tag of a leaf, computed once per session.
+    fn carriers(&self, stored: &Stored, key: &TagCacheKey, tags: &TagSet) -> Arc<RoaringBitmap> {
+        if let Ok(known) = stored.carriers.lock()
+            && let Some(carriers) = known.get(key)
+        {
+            return carriers.clone();
+        }
+        let users = stored.file.directory.users();
+        let carriers = Arc::new(tag_file::carriers(self.lookup, users, tags));
+        if let Ok(mut known) = stored.carriers.lock() {
+            known.insert(key.clone(), carriers.clone());
+        }
+        carriers
+    }
+
+    /// Writes the resolved users and tag bitmaps of a session from
+    /// [`Index::stored_session`] to the index folder when the session built any that the
+    /// folder lacked. Returns whether it wrote the file.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`IndexError::Io`] when the file cannot be written.
+    pub fn save_tag_bitmaps(&self) -> Result<bool, IndexError> {
+        let Some(stored) = &self.stored else { return Ok(false) };
+        if !stored.changed.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let mut file = TagFile::new(stored.file.directory);
+        let carriers = stored.carriers.lock().map(|c| c.clone()).unwrap_or_default();
+        for (segment, data) in self.index.segments.iter().enumerate() {
+            let mut state = self.index.stored_segment(stored, segment).cloned().unwrap_or_default();
+            if let Some(users) = self.users.get(segment).and_then(|slot| slot.get()) {
+                state.users = Some(users.clone());
+            }
+            if let Some(Ok(cache)) = self.tags.get(segment).map(|c| c.lock()) {
+                for (key, (_, bitmap)) in cache.iter() {
+                    let Some(carriers) = carriers.get(key) else { continue };
+                    let entry =
+                        StoredTag { carriers: (**carriers).clone(), bitmap: bitmap.clone() };
+                    state.tags.insert(key.clone(), entry);
+                }
+            }
+            file.segments.insert(data.index_file.clone(), state);
+        }
+        tag_file::save(&self.index.dir, &file)?;
+        Ok(true)
     }
 
     /// Tests candidate records one by one with the streaming matcher.

@@ -334,7 +334,7 @@ fn collect_folded(value: &Value, keys: &mut BTreeSet<String>) {
     }
 }
 
-fn role_code(role: Role) -> u8 {
+pub(crate) fn role_code(role: Role) -> u8 {
     match role {
         Role::User => 0,
         Role::Sender => 1,
@@ -342,7 +342,7 @@ fn role_code(role: Role) -> u8 {
     }
 }
 
-fn role_from_code(code: u8) -> Option<Role> {
+pub(crate) fn role_from_code(code: u8) -> Option<Role> {
     match code {
         0 => Some(Role::User),
         1 => Some(Role::Sender),
