@@ -101,6 +101,22 @@ pub enum EncodingArg {
     Utf16Be,
 }
 
+/// How to read input files, shared by `filter` and `ingest`.
+#[derive(Debug, Args)]
+pub struct InputOptions {
+    /// Input format [default: detected from the content]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// CSV field delimiter, one ASCII character [default: sniffed from the header]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<char>,
+
+    /// Input text encoding [default: UTF-8, or UTF-16 when the file starts with its byte-order mark]
+    #[arg(long, value_enum)]
+    pub encoding: Option<EncodingArg>,
+}
+
 /// Options of the filter language shared by `filter` and `explain`.
 #[derive(Debug, Args)]
 pub struct QueryOptions {
@@ -135,21 +151,14 @@ pub struct FilterArgs {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
-    /// Test only records of this kind (alert, email, campaign) [default: every kind found]
+    /// Read every record as this kind (alert, email, campaign), overriding detection
+    /// [default: detected per record]
     #[arg(long, value_name = "KIND")]
     pub kind: Option<RecordKind>,
 
-    /// Input format [default: detected from the content]
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
-
-    /// CSV field delimiter, one ASCII character [default: sniffed from the header]
-    #[arg(long, value_name = "CHAR")]
-    pub delimiter: Option<char>,
-
-    /// Input text encoding [default: UTF-8, or UTF-16 when the file starts with its byte-order mark]
-    #[arg(long, value_enum)]
-    pub encoding: Option<EncodingArg>,
+    /// How to read the input files.
+    #[command(flatten)]
+    pub input: InputOptions,
 
     /// Output format [default: the input's format]
     #[arg(long, short, value_enum)]
@@ -386,17 +395,9 @@ pub struct IngestArgs {
     #[arg(long, value_name = "KIND")]
     pub kind: Option<RecordKind>,
 
-    /// Input format [default: detected from the content]
-    #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
-
-    /// CSV field delimiter, one ASCII character [default: sniffed from the header]
-    #[arg(long, value_name = "CHAR")]
-    pub delimiter: Option<char>,
-
-    /// Input text encoding [default: UTF-8, or UTF-16 when the file starts with its byte-order mark]
-    #[arg(long, value_enum)]
-    pub encoding: Option<EncodingArg>,
+    /// How to read the input files.
+    #[command(flatten)]
+    pub input: InputOptions,
 
     /// Records per index segment; applies only when the index is created
     #[arg(long, value_name = "N", default_value_t = 1 << 20, value_parser = clap::value_parser!(u32).range(1..))]

@@ -14,7 +14,8 @@ use crate::records::write::{OutputFormat, RecordWriter, UserTags};
 use crate::text;
 
 use super::args::{
-    EncodingArg, ExplainArgs, ExplainOutput, FilterArgs, FormatArg, OutputArg, QueryOptions,
+    EncodingArg, ExplainArgs, ExplainOutput, FilterArgs, FormatArg, InputOptions, OutputArg,
+    QueryOptions,
 };
 use super::{EXIT_ERROR, EXIT_NO_MATCH, EXIT_OK, Failure, Outcome};
 
@@ -195,7 +196,18 @@ pub(super) fn render_query_error(query: &str, error: &FilterError) -> String {
 }
 
 fn filter_job(args: &FilterArgs) -> Result<FilterJob, Failure> {
-    let delimiter = match args.delimiter {
+    Ok(FilterJob {
+        query: args.query.clone(),
+        parse: parse_options(&args.query_options),
+        resolve: resolve_options(&args.query_options)?,
+        read: read_options(&args.input)?,
+        kind: args.kind,
+    })
+}
+
+/// Converts the input options of `filter` and `ingest` into reader options.
+pub(super) fn read_options(input: &InputOptions) -> Result<ReadOptions, Failure> {
+    let delimiter = match input.delimiter {
         None => None,
         Some(c) if c.is_ascii() => Some(c as u8),
         Some(c) => {
@@ -204,18 +216,11 @@ fn filter_job(args: &FilterArgs) -> Result<FilterJob, Failure> {
             )));
         }
     };
-    let read = ReadOptions {
-        format: args.format.map(input_format),
+    Ok(ReadOptions {
+        format: input.format.map(input_format),
         delimiter,
-        encoding: args.encoding.map(encoding),
+        encoding: input.encoding.map(encoding),
         ..ReadOptions::default()
-    };
-    Ok(FilterJob {
-        query: args.query.clone(),
-        parse: parse_options(&args.query_options),
-        resolve: resolve_options(&args.query_options)?,
-        read,
-        kind: args.kind,
     })
 }
 

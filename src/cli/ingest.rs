@@ -5,30 +5,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::index::{self, IngestOptions, IngestSummary};
-use crate::records::read::ReadOptions;
 
 use super::args::IngestArgs;
-use super::filter::{encoding, input_format};
+use super::filter::read_options;
 use super::{EXIT_ERROR, EXIT_OK, Failure, Outcome};
 
 /// Runs `tagq ingest`.
 pub fn run(args: &IngestArgs, store: &Path, quiet: bool) -> Outcome {
-    let delimiter = match args.delimiter {
-        None => None,
-        Some(c) if c.is_ascii() => Some(c as u8),
-        Some(c) => {
-            return Err(Failure::Message(format!(
-                "invalid --delimiter '{c}': the delimiter must be one ASCII character"
-            )));
-        }
-    };
     let options = IngestOptions {
-        read: ReadOptions {
-            format: args.format.map(input_format),
-            delimiter,
-            encoding: args.encoding.map(encoding),
-            ..ReadOptions::default()
-        },
+        read: read_options(&args.input)?,
         kind: args.kind,
         segment_size: args.segment_size,
     };
