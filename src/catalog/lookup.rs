@@ -10,9 +10,9 @@ pub type UserId = u32;
 /// Dense id of a tag within one lookup.
 pub type TagId = u32;
 
-/// Resolves the users that records reference and tells which tags they carry.
+/// Resolves the users that records reference and returns the tags they carry.
 ///
-/// Implementations expand groups before answering, so `tags_of` holds effective tags.
+/// Implementations expand groups first, so `tags_of` returns effective tags.
 pub trait TagLookup: Sync {
     /// Resolves a record's user reference to a directory user: by object id first, then by
     /// address (primary, alias, UPN, then the plus-address base). Returns `None` for users

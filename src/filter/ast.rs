@@ -87,7 +87,7 @@ pub enum FieldName {
 pub struct Field {
     /// The name or pattern.
     pub name: FieldName,
-    /// Where the field name is in the query.
+    /// Position of the field name in the query.
     pub span: Span,
 }
 
@@ -116,7 +116,7 @@ impl RangeOp {
     }
 }
 
-/// Which users a tag leaf looks at.
+/// The users whose tags a tag leaf tests.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TagTarget {
     /// `tag:` or `*.tag:`: every involved user.
@@ -136,7 +136,7 @@ pub enum Node {
     Text {
         /// The term.
         value: Term,
-        /// Where the term is.
+        /// Position of the term.
         span: Span,
     },
     /// `field:value`.
@@ -145,7 +145,7 @@ pub enum Node {
         field: Field,
         /// The value.
         value: Term,
-        /// Where the value is.
+        /// Position of the value.
         span: Span,
     },
     /// `field:*`.
@@ -161,9 +161,9 @@ pub enum Node {
         op: RangeOp,
         /// The bound (a wildcard is rejected by the parser).
         value: Term,
-        /// Where the operator is.
+        /// Position of the operator.
         op_span: Span,
-        /// Where the bound is.
+        /// Position of the bound.
         span: Span,
     },
     /// `tag:V`, `<role>.tag:V`, or `tag:V` inside a scope.
@@ -172,7 +172,7 @@ pub enum Node {
         target: TagTarget,
         /// The tag name or pattern (`*` alone is [`Node::HasTag`]).
         value: Term,
-        /// Where the value is.
+        /// Position of the value.
         span: Span,
     },
     /// `tag:*` or `<role>.tag:*`: some user carries any tag.

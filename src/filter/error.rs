@@ -26,9 +26,9 @@ pub struct Diagnostic {
     pub byte_offset: usize,
     /// Length of the offending text in characters (at least 1 where a caret is shown).
     pub len: usize,
-    /// What to do about it, if anything helps.
+    /// A suggested fix, where one helps.
     pub hint: Option<String>,
-    /// What the parser expected at the offset, for programs.
+    /// The tokens the parser expected at the offset, for programs.
     pub expected: Vec<String>,
 }
 

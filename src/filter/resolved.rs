@@ -10,7 +10,7 @@ use crate::time::Timestamp;
 pub struct FieldRef {
     /// Schema name, or column name for a source column.
     pub name: String,
-    /// Where the value lives.
+    /// Location of the value in the record.
     pub source: FieldSource,
     /// Value type.
     pub ty: FieldType,
@@ -60,7 +60,7 @@ pub enum Pred {
     Never,
 }
 
-/// Which users a user predicate looks at.
+/// The users a user predicate tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RoleSel {
     /// Every involved user.
@@ -71,7 +71,7 @@ pub enum RoleSel {
     This,
 }
 
-/// How a tag leaf selects tags. Names are folded with `crate::text::fold_name`.
+/// The tag selection of a tag leaf. Names are folded with `crate::text::fold_name`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TagMatch {
     /// One tag, by folded name.

@@ -1,4 +1,5 @@
-//! What a record kind offers to queries: fields and their types, roles, default text fields.
+//! The schema of a record kind as queries see it: fields and their types, roles and default
+//! text fields.
 
 use crate::records::Role;
 
@@ -28,7 +29,7 @@ impl FieldType {
     }
 }
 
-/// Where the evaluator finds a field's value in a record.
+/// The place in a record where the evaluator finds a field's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FieldSource {
     /// A model field, in `Record::fields` under the field's schema name.
@@ -46,7 +47,7 @@ pub struct FieldDef {
     pub ty: FieldType,
     /// Other names that select this field, such as export column names (`DeliveryAction`).
     pub aliases: Vec<String>,
-    /// Where the value lives.
+    /// Location of the value in the record.
     pub source: FieldSource,
 }
 
@@ -133,7 +134,7 @@ impl UserField {
     }
 }
 
-/// What one record kind offers to queries.
+/// The queryable fields, roles and default text fields of one record kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schema {
     /// Kind name for messages (`email`).

@@ -195,7 +195,7 @@ pub enum Raw {
     Json(String),
 }
 
-/// Where a record came from, for messages about it.
+/// The input position a record came from, for messages about it.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Origin {
     /// File name, or `-` for standard input.
@@ -223,7 +223,7 @@ pub struct Record {
     pub raw: Raw,
     /// The input format.
     pub format: SourceFormat,
-    /// Where the record starts in its input.
+    /// Position where the record starts in its input.
     pub origin: Origin,
 }
 
