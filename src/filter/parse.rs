@@ -263,6 +263,20 @@ impl<'a> Parser<'a> {
         lex::whole_keyword(self.rest())
     }
 
+    /// Consumes blanks and then `keyword` when the keyword follows them; otherwise leaves the
+    /// position unchanged and returns false.
+    fn eat_keyword(&mut self, keyword: Keyword) -> bool {
+        let save = self.pos;
+        self.skip_blanks();
+        if self.keyword_here() == Some(keyword) {
+            self.pos += keyword.as_str().len();
+            true
+        } else {
+            self.pos = save;
+            false
+        }
+    }
+
     fn check_invisible(&mut self) -> PResult<()> {
         match self.peek() {
             Some(c) if lex::is_invisible(c) => {
@@ -294,32 +308,16 @@ impl<'a> Parser<'a> {
 
     fn parse_or(&mut self, depth: usize, after: After) -> PResult<Node> {
         let mut items = vec![self.parse_and(depth, after)?];
-        loop {
-            let save = self.pos;
-            self.skip_blanks();
-            if self.keyword_here() == Some(Keyword::Or) {
-                self.pos += 2;
-                items.push(self.parse_and(depth, After::Word(Keyword::Or))?);
-            } else {
-                self.pos = save;
-                break;
-            }
+        while self.eat_keyword(Keyword::Or) {
+            items.push(self.parse_and(depth, After::Word(Keyword::Or))?);
         }
         Ok(chain(items, Node::Or))
     }
 
     fn parse_and(&mut self, depth: usize, after: After) -> PResult<Node> {
         let mut items = vec![self.parse_not(depth, after)?];
-        loop {
-            let save = self.pos;
-            self.skip_blanks();
-            if self.keyword_here() == Some(Keyword::And) {
-                self.pos += 3;
-                items.push(self.parse_not(depth, After::Word(Keyword::And))?);
-            } else {
-                self.pos = save;
-                break;
-            }
+        while self.eat_keyword(Keyword::And) {
+            items.push(self.parse_not(depth, After::Word(Keyword::And))?);
         }
         Ok(chain(items, Node::And))
     }
@@ -587,16 +585,8 @@ impl<'a> Parser<'a> {
 
     fn parse_value_or(&mut self, name: &RawTerm, field: &Field, depth: usize) -> PResult<Node> {
         let mut items = vec![self.parse_value_and(name, field, depth, After::Open('('))?];
-        loop {
-            let save = self.pos;
-            self.skip_blanks();
-            if self.keyword_here() == Some(Keyword::Or) {
-                self.pos += 2;
-                items.push(self.parse_value_and(name, field, depth, After::Word(Keyword::Or))?);
-            } else {
-                self.pos = save;
-                break;
-            }
+        while self.eat_keyword(Keyword::Or) {
+            items.push(self.parse_value_and(name, field, depth, After::Word(Keyword::Or))?);
         }
         Ok(chain(items, Node::Or))
     }
@@ -609,17 +599,9 @@ impl<'a> Parser<'a> {
         after: After,
     ) -> PResult<Node> {
         let mut items = vec![self.parse_value_not(name, field, depth, after)?];
-        loop {
-            let save = self.pos;
-            self.skip_blanks();
-            if self.keyword_here() == Some(Keyword::And) {
-                self.pos += 3;
-                let after = After::Word(Keyword::And);
-                items.push(self.parse_value_not(name, field, depth, after)?);
-            } else {
-                self.pos = save;
-                break;
-            }
+        while self.eat_keyword(Keyword::And) {
+            let after = After::Word(Keyword::And);
+            items.push(self.parse_value_not(name, field, depth, after)?);
         }
         Ok(chain(items, Node::And))
     }
