@@ -13,7 +13,7 @@
 //! ignores it. So the log lists exactly the changes that reached the data files.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -71,18 +71,12 @@ pub struct AuditLog {
     pub problems: Vec<AuditProblem>,
 }
 
-/// The lines of the log split into complete lines and an unterminated tail.
-struct Lines<'a> {
-    complete: Vec<&'a [u8]>,
-    /// Bytes after the last newline: an append that was cut off.
-    torn: &'a [u8],
-}
-
-fn split_lines(bytes: &[u8]) -> Lines<'_> {
+/// Returns the complete lines of the log, without empty ones. Bytes after the last newline
+/// are an append that was cut off and are left out.
+fn complete_lines(bytes: &[u8]) -> Vec<&[u8]> {
     let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let (body, torn) = bytes.split_at(end);
-    let complete = body.split(|b| *b == b'\n').filter(|line| !line.is_empty()).collect();
-    Lines { complete, torn }
+    let body = bytes.get(..end).unwrap_or_default();
+    body.split(|b| *b == b'\n').filter(|line| !line.is_empty()).collect()
 }
 
 /// Decodes one line. The error text describes the damage, and the caller adds the file and
@@ -116,11 +110,11 @@ fn file_checksum(dir: &Path, file: &str) -> Option<String> {
 pub(crate) fn read_log(dir: &Path) -> Result<AuditLog, StoreError> {
     let path = path_in(dir);
     let bytes = read_bytes(&path)?;
-    let lines = split_lines(&bytes);
+    let lines = complete_lines(&bytes);
     let mut log = AuditLog::default();
     let mut aborted = std::collections::HashSet::new();
     let mut last_change: Option<(u64, String, String)> = None;
-    for (index, line) in lines.complete.iter().enumerate() {
+    for (index, line) in lines.iter().enumerate() {
         match decode_line(line, &path) {
             Ok(AuditRecord::Change { entry, file, checksum }) => {
                 last_change = Some((entry.seq, file, checksum));
@@ -146,22 +140,20 @@ pub(crate) fn read_log(dir: &Path) -> Result<AuditLog, StoreError> {
 }
 
 /// Settles the outcome of an interrupted writer and returns the next sequence number. Call
-/// it only while holding the exclusive lock.
-// NOTE: this reads the whole log on every write to find its last line, so writes slow down
-// as the log grows; reading backwards from the end would make it constant.
+/// it only while holding the exclusive lock. It reads the log backwards from its end, so the
+/// cost does not grow with the log.
 pub(crate) fn recover(dir: &Path) -> Result<u64, StoreError> {
     let path = path_in(dir);
-    let bytes = read_bytes(&path)?;
-    let lines = split_lines(&bytes);
-    if !lines.torn.is_empty() {
-        let keep = bytes.len() - lines.torn.len();
-        truncate(&path, keep)?;
+    let tail = read_tail(&path)?;
+    if tail.torn > 0 {
+        truncate(&path, tail.len - tail.torn)?;
     }
-    let Some(last) = lines.complete.last() else { return Ok(1) };
-    let number = lines.complete.len();
-    let record = decode_line(last, &path).map_err(|reason| StoreError::Damaged {
+    let Some((offset, last)) = tail.last else { return Ok(1) };
+    let record = decode_line(&last, &path).map_err(|reason| StoreError::Damaged {
         path: path.clone(),
-        reason: format!("line {number}: {reason}; the last line must be readable to add changes"),
+        reason: format!(
+            "last line, at byte offset {offset}: {reason}; the last line must be readable to add changes"
+        ),
     })?;
     match record {
         AuditRecord::Aborted { seq } => Ok(seq + 1),
@@ -174,10 +166,68 @@ pub(crate) fn recover(dir: &Path) -> Result<u64, StoreError> {
     }
 }
 
-fn truncate(path: &Path, length: usize) -> Result<(), StoreError> {
+/// The end of the log file.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Tail {
+    /// The file's length in bytes.
+    len: u64,
+    /// Bytes after the last newline: an append that was cut off.
+    torn: u64,
+    /// The last non-empty complete line and its byte offset.
+    last: Option<(u64, Vec<u8>)>,
+}
+
+/// The first read from the end of the log; each further read takes four times as much.
+const TAIL_CHUNK: u64 = 64 * 1024;
+
+/// Reads the log from its end until the last complete line is known. A missing file is an
+/// empty log.
+fn read_tail(path: &Path) -> Result<Tail, StoreError> {
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Tail::default()),
+        Err(source) => return Err(io_error("open", path, source)),
+    };
+    let len = file.metadata().map_err(|source| io_error("read", path, source))?.len();
+    let mut chunk = TAIL_CHUNK;
+    loop {
+        let start = len.saturating_sub(chunk);
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(start)).map_err(|source| io_error("read", path, source))?;
+        file.read_to_end(&mut bytes).map_err(|source| io_error("read", path, source))?;
+        if let Some(tail) = tail_of(&bytes, start, len) {
+            return Ok(tail);
+        }
+        chunk = chunk.saturating_mul(4);
+    }
+}
+
+/// Finds the torn tail and the last complete line in `bytes`, the part of the file from
+/// `start` to its end. Returns `None` when a line may begin before `start`.
+fn tail_of(bytes: &[u8], start: u64, len: u64) -> Option<Tail> {
+    let whole = start == 0;
+    let Some(newline) = bytes.iter().rposition(|b| *b == b'\n') else {
+        let torn = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        return whole.then_some(Tail { len, torn, last: None });
+    };
+    let torn = u64::try_from(bytes.len() - newline - 1).unwrap_or(u64::MAX);
+    let body_end = bytes[..newline].iter().rposition(|b| *b != b'\n').map(|i| i + 1);
+    let Some(body_end) = body_end else {
+        return whole.then_some(Tail { len, torn, last: None });
+    };
+    let body = &bytes[..body_end];
+    let line_start = match body.iter().rposition(|b| *b == b'\n') {
+        Some(i) => i + 1,
+        None if whole => 0,
+        None => return None,
+    };
+    let offset = start + u64::try_from(line_start).unwrap_or(u64::MAX);
+    Some(Tail { len, torn, last: Some((offset, body[line_start..].to_vec())) })
+}
+
+fn truncate(path: &Path, length: u64) -> Result<(), StoreError> {
     let file = OpenOptions::new().write(true).open(path);
     let file = file.map_err(|source| io_error("open", path, source))?;
-    let length = u64::try_from(length).unwrap_or(u64::MAX);
     file.set_len(length).map_err(|source| io_error("truncate", path, source))?;
     file.sync_all().map_err(|source| io_error("flush", path, source))
 }
@@ -199,4 +249,54 @@ pub(crate) fn append(dir: &Path, record: &AuditRecord) -> Result<(), StoreError>
         super::atomic::sync_directory(dir).map_err(|source| io_error("flush", dir, source))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_line(tail: &Tail) -> Option<(u64, &[u8])> {
+        tail.last.as_ref().map(|(offset, line)| (*offset, line.as_slice()))
+    }
+
+    #[test]
+    fn tail_finds_last_line_and_torn_bytes() {
+        let tail = tail_of(b"one\ntwo\nthr", 0, 11).expect("whole file");
+        assert_eq!(tail.torn, 3);
+        assert_eq!(last_line(&tail), Some((4, &b"two"[..])));
+    }
+
+    #[test]
+    fn tail_skips_blank_lines_at_the_end() {
+        let tail = tail_of(b"one\ntwo\n\n\n", 0, 10).expect("whole file");
+        assert_eq!((tail.torn, last_line(&tail)), (0, Some((4, &b"two"[..]))));
+    }
+
+    #[test]
+    fn tail_of_single_line_and_of_empty_log() {
+        let tail = tail_of(b"only\n", 0, 5).expect("whole file");
+        assert_eq!(last_line(&tail), Some((0, &b"only"[..])));
+        assert_eq!(tail_of(b"", 0, 0), Some(Tail::default()));
+        let torn_only = tail_of(b"cut", 0, 3).expect("whole file");
+        assert_eq!((torn_only.torn, torn_only.last), (3, None));
+    }
+
+    #[test]
+    fn tail_asks_for_more_when_a_line_may_start_earlier() {
+        assert_eq!(tail_of(b"partial line\n", 10, 23), None);
+        assert_eq!(tail_of(b"no newline", 10, 20), None);
+        let tail = tail_of(b"ial\nlast\n", 10, 19).expect("a newline precedes the last line");
+        assert_eq!(last_line(&tail), Some((14, &b"last"[..])));
+    }
+
+    #[test]
+    fn tail_of_log_longer_than_first_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(AUDIT_FILE);
+        let long = "x".repeat(usize::try_from(TAIL_CHUNK).unwrap_or(0) * 2);
+        fs::write(&path, format!("first\n{long}\ntorn")).expect("writes");
+        let tail = read_tail(&path).expect("reads");
+        assert_eq!(tail.torn, 4);
+        assert_eq!(last_line(&tail), Some((6, long.as_bytes())));
+    }
 }

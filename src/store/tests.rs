@@ -415,7 +415,10 @@ fn damaged_last_audit_line_blocks_changes() {
     std::fs::write(&path, text.replacen("Finance", "Finanze", 1)).expect("writes");
     let catalog_before = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
     let message = owner(&store).create_tag("Legal", "").expect_err("rejected").to_string();
-    assert!(message.contains("audit.ndjson is damaged (line 1: checksum mismatch"), "{message}");
+    assert!(
+        message.contains("audit.ndjson is damaged (last line, at byte offset 0: checksum mismatch"),
+        "{message}"
+    );
     let catalog_after = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
     assert_eq!(catalog_before, catalog_after);
 }
