@@ -234,7 +234,6 @@ pub(crate) mod testing {
     }
 
     /// Returns an email with fields, a sender and recipients.
-    #[allow(dead_code)]
     pub fn email(
         id: &str,
         time: &str,
