@@ -11,14 +11,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value as Json;
 
-use super::alerts::{day_cell, field_text, text_cell};
+use super::alerts::{day_cell, field_text};
 use super::chart::{ChartKind, ChartSpec};
 use super::table::{Cell, Column, Table};
-use super::{ReportBuilder, ReportOptions, Window};
+use super::{ReportBuilder, ReportOptions, Spellings, Window};
 use crate::records::write::UserTags;
 use crate::records::{Raw, Record, RecordKind, Value};
 
-/// Group key: day, threat type, detection technology, delivery action and tag.
+/// Group key: day, then the [`Spellings`] keys of threat type, detection technology, delivery
+/// action and tag.
 type Key = (String, String, String, String, String);
 
 /// The export column that lists detection technologies per threat type.
@@ -28,6 +29,7 @@ const DETECTION_COLUMN: &str = "DetectionMethods";
 pub struct ThreatReport {
     window: Window,
     by_tag: bool,
+    spellings: Spellings,
     groups: BTreeMap<Key, u64>,
 }
 
@@ -37,6 +39,7 @@ impl ThreatReport {
         ThreatReport {
             window: options.window.clone(),
             by_tag: options.by_tag,
+            spellings: Spellings::default(),
             groups: BTreeMap::new(),
         }
     }
@@ -52,9 +55,15 @@ impl ReportBuilder for ThreatReport {
             return;
         }
         let day = record.time.map(|t| self.window.day(t)).unwrap_or_default();
-        let action = field_text(record, "delivery_action");
-        let tags = if self.by_tag { tag_names(users) } else { vec![String::new()] };
+        let action = self.spellings.key(&field_text(record, "delivery_action"));
+        let tags: Vec<String> = if self.by_tag {
+            tag_names(users).iter().map(|tag| self.spellings.key(tag)).collect()
+        } else {
+            vec![String::new()]
+        };
         for (threat, technology) in detections(record, &types) {
+            let threat = self.spellings.key(&threat);
+            let technology = self.spellings.key(&technology);
             for tag in &tags {
                 let key =
                     (day.clone(), threat.clone(), technology.clone(), action.clone(), tag.clone());
@@ -65,18 +74,19 @@ impl ReportBuilder for ThreatReport {
 
     fn finish(self: Box<Self>) -> Table {
         let by_tag = self.by_tag;
+        let spellings = &self.spellings;
         let rows = self
             .groups
             .into_iter()
             .map(|((day, threat, technology, action, tag), emails)| {
                 let mut row = vec![
                     day_cell(day),
-                    text_cell(threat),
-                    text_cell(technology),
-                    text_cell(action),
+                    spellings.cell(&threat),
+                    spellings.cell(&technology),
+                    spellings.cell(&action),
                 ];
                 if by_tag {
-                    row.push(text_cell(tag));
+                    row.push(spellings.cell(&tag));
                 }
                 row.push(Cell::Count(emails));
                 row
