@@ -116,14 +116,17 @@ fn build_from_files(
         parse: parse_options(&args.query_options),
         resolve: resolve_options(&args.query_options)?,
         read: read_options(&args.read)?,
-        kind: name.kind(),
+        // The stream reader would read every record as this kind, so the kind is checked on
+        // each detected record instead.
+        kind: None,
     };
     let (directory, catalog) = super::tag::load_store(store)?;
     super::filter::warn_unknown_tags(&job.query, &job.parse, &catalog);
     let lookup = Membership::new(&directory, &catalog);
     let mut matched = 0u64;
+    let kind = name.kind();
     let result = stream::run(&args.input, &job, &lookup, &mut |record: &Record| {
-        if options.accepts(record) {
+        if kind.is_none_or(|kind| kind == record.kind) && options.accepts(record) {
             matched += 1;
             builder.add(record, &user_tags(&lookup, record));
         }
