@@ -6,7 +6,9 @@
 
 mod matcher;
 pub mod stream;
+mod tags;
 
 pub use matcher::{InvolvedUser, Matcher};
+pub use tags::user_tags;
 
 pub(crate) use matcher::enum_key;
