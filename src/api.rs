@@ -216,7 +216,8 @@ impl Workspace {
             parse: request.parse.clone(),
             resolve: request.resolve.clone(),
             read: read.clone(),
-            kind: request.kind,
+            kind: None,
+            only: request.kind,
         };
         let lookup = self.membership();
         let limit = request.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));

@@ -190,6 +190,7 @@ fn filter_job(args: &FilterArgs) -> Result<FilterJob, Failure> {
         resolve: resolve_options(&args.query_options)?,
         read: read_options(&args.input)?,
         kind: args.kind,
+        only: None,
     })
 }
 
