@@ -1,5 +1,5 @@
 //! The embedding API: queries over the index give the records and tags that the streaming
-//! filter gives over the same export files, and a missing store is an error that says so.
+//! filter gives over the same export files, and a missing store is an error that names the folder.
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -173,6 +173,6 @@ fn invalid_query_names_the_problem() {
     assert!(message.starts_with("invalid query"), "{message}");
     let error =
         workspace.filter_files(&export_files(), &request, &mut |_, _| ControlFlow::Continue(()));
-    let message = error.err().expect("filter must fail").to_string();
+    let message = error.expect_err("filter must fail").to_string();
     assert!(message.starts_with("invalid query"), "{message}");
 }
