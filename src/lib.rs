@@ -27,6 +27,7 @@ pub mod filter;
 pub mod generate;
 pub mod index;
 pub mod records;
+pub mod report;
 pub mod store;
 pub mod text;
 pub mod time;

@@ -1,0 +1,219 @@
+//! The `alerts` report: alerts by day, severity and status, with the number of distinct tagged
+//! users involved in each group.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::chart::{ChartKind, ChartSpec};
+use super::table::{Cell, Column, Table};
+use super::{ReportBuilder, ReportOptions, Window};
+use crate::records::write::UserTags;
+use crate::records::{Record, RecordKind};
+
+/// Group key: day, severity rank, severity and status as shown.
+type Key = (String, u8, String, String);
+
+/// Counts per group.
+#[derive(Default)]
+struct Group {
+    alerts: u64,
+    /// Lower-cased addresses (or object ids) of the tagged users.
+    tagged_users: BTreeSet<String>,
+}
+
+/// Builds the `alerts` report.
+pub struct AlertsReport {
+    window: Window,
+    groups: BTreeMap<Key, Group>,
+}
+
+impl AlertsReport {
+    /// Creates an empty report.
+    pub fn new(options: &ReportOptions) -> AlertsReport {
+        AlertsReport { window: options.window.clone(), groups: BTreeMap::new() }
+    }
+}
+
+impl ReportBuilder for AlertsReport {
+    fn add(&mut self, record: &Record, users: &[UserTags]) {
+        if record.kind != RecordKind::Alert {
+            return;
+        }
+        let day = record.time.map(|t| self.window.day(t)).unwrap_or_default();
+        let severity = field_text(record, "severity");
+        let status = field_text(record, "status");
+        let key = (day, severity_rank(&severity), severity, status);
+        let group = self.groups.entry(key).or_default();
+        group.alerts += 1;
+        for user in users.iter().filter(|u| !u.tags.is_empty()) {
+            group.tagged_users.insert(user.address.to_lowercase());
+        }
+    }
+
+    fn finish(self: Box<Self>) -> Table {
+        let rows = self
+            .groups
+            .into_iter()
+            .map(|((day, _, severity, status), group)| {
+                vec![
+                    day_cell(day),
+                    text_cell(severity),
+                    text_cell(status),
+                    Cell::Count(group.alerts),
+                    Cell::Count(group.tagged_users.len() as u64),
+                ]
+            })
+            .collect();
+        Table {
+            title: "Alerts by day, severity and status".to_string(),
+            time_zone: self.window.zone_name,
+            columns: vec![
+                Column::zoned("day"),
+                Column::text("severity"),
+                Column::text("status"),
+                Column::number("alerts"),
+                Column::number("tagged users"),
+            ],
+            rows,
+        }
+    }
+}
+
+/// Draws alerts per day, one bar series per severity.
+pub fn chart_spec() -> ChartSpec {
+    ChartSpec {
+        kind: ChartKind::Bars,
+        day_column: "day".to_string(),
+        series_columns: vec!["severity".to_string()],
+        value_column: "alerts".to_string(),
+        y_label: "alerts".to_string(),
+    }
+}
+
+/// Returns a model field as text, or an empty string.
+pub(super) fn field_text(record: &Record, name: &str) -> String {
+    record.field(name).and_then(|value| value.as_text()).unwrap_or_default()
+}
+
+pub(super) fn day_cell(day: String) -> Cell {
+    if day.is_empty() { Cell::Empty } else { Cell::Time(day) }
+}
+
+pub(super) fn text_cell(text: String) -> Cell {
+    if text.is_empty() { Cell::Empty } else { Cell::Text(text) }
+}
+
+/// Orders severities from the most to the least severe, then unknown values by name.
+fn severity_rank(severity: &str) -> u8 {
+    match severity.to_ascii_lowercase().as_str() {
+        "high" => 0,
+        "medium" => 1,
+        "low" => 2,
+        "informational" => 3,
+        _ => 4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::{alert, tagged};
+
+    fn build(records: &[(Record, Vec<UserTags>)], options: &ReportOptions) -> Table {
+        let mut report: Box<dyn ReportBuilder> = Box::new(AlertsReport::new(options));
+        for (record, users) in records {
+            report.add(record, users);
+        }
+        report.finish()
+    }
+
+    #[test]
+    fn groups_by_day_severity_status() {
+        let records = vec![
+            (
+                alert("a1", "2024-06-01T10:00:00Z", "Low", "New"),
+                vec![tagged("ann@x.test", &["VIP"])],
+            ),
+            (
+                alert("a2", "2024-06-01T11:00:00Z", "High", "New"),
+                vec![tagged("ann@x.test", &["VIP"])],
+            ),
+            (
+                alert("a3", "2024-06-01T12:00:00Z", "high", "New"),
+                vec![tagged("ANN@x.test", &["VIP"]), tagged("bob@x.test", &["Finance"])],
+            ),
+            (alert("a4", "2024-06-02T09:00:00Z", "High", "Resolved"), vec![]),
+        ];
+        let table = build(&records, &ReportOptions::default());
+        assert_eq!(table.time_zone, "UTC");
+        let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["day", "severity", "status", "alerts", "tagged users"]);
+        assert_eq!(table.rows.len(), 4);
+        assert_eq!(
+            table.rows[0],
+            vec![
+                Cell::Time("2024-06-01".into()),
+                Cell::text("High"),
+                Cell::text("New"),
+                Cell::Count(1),
+                Cell::Count(1)
+            ]
+        );
+        assert_eq!(table.rows[1][1], Cell::text("high"));
+        assert_eq!(table.rows[1][4], Cell::Count(2));
+        assert_eq!(table.rows[2][1], Cell::text("Low"));
+        assert_eq!(table.rows[2][3], Cell::Count(1));
+        assert_eq!(
+            table.rows[3],
+            vec![
+                Cell::Time("2024-06-02".into()),
+                Cell::text("High"),
+                Cell::text("Resolved"),
+                Cell::Count(1),
+                Cell::Count(0)
+            ]
+        );
+    }
+
+    #[test]
+    fn distinct_users_counted_once_per_group() {
+        let records = vec![
+            (
+                alert("a1", "2024-06-01T10:00:00Z", "High", "New"),
+                vec![tagged("ann@x.test", &["VIP"])],
+            ),
+            (
+                alert("a2", "2024-06-01T11:00:00Z", "High", "New"),
+                vec![tagged("Ann@X.test", &["VIP"])],
+            ),
+        ];
+        let table = build(&records, &ReportOptions::default());
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0][3], Cell::Count(2));
+        assert_eq!(table.rows[0][4], Cell::Count(1));
+    }
+
+    #[test]
+    fn days_follow_report_zone() {
+        let options = ReportOptions {
+            window: Window::parse("Europe/Berlin", None, None).unwrap(),
+            ..ReportOptions::default()
+        };
+        let records = vec![
+            (alert("a1", "2024-03-30T23:30:00Z", "High", "New"), vec![]),
+            (alert("a2", "2024-03-31T00:30:00Z", "High", "New"), vec![]),
+        ];
+        let table = build(&records, &options);
+        assert_eq!(table.time_zone, "Europe/Berlin");
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0][0], Cell::Time("2024-03-31".into()));
+        assert_eq!(table.rows[0][3], Cell::Count(2));
+    }
+
+    #[test]
+    fn emails_ignored() {
+        let mut record = alert("a1", "2024-06-01T10:00:00Z", "High", "New");
+        record.kind = RecordKind::Email;
+        let table = build(&[(record, vec![])], &ReportOptions::default());
+        assert!(table.rows.is_empty());
+    }
+}

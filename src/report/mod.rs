@@ -1,0 +1,266 @@
+//! Reports: tag-aware summaries of alerts and emails, as tables and SVG charts.
+//!
+//! A report is a [`ReportBuilder`] that receives the records matching a query one at a time,
+//! together with the tags of each record's users, and returns a [`Table`]. The table is written
+//! as an aligned text table, CSV or JSON by [`table::write_table`], and a per-day report can be
+//! drawn as an SVG chart by [`chart::render_svg`].
+//!
+//! Every report works in one time zone ([`Window`]): days are calendar days in that zone and
+//! times carry its offset, so a report over records around a daylight-saving change puts each
+//! record on the day a local analyst sees.
+
+pub mod alerts;
+pub mod chart;
+pub mod priority;
+pub mod table;
+pub mod threat;
+pub mod window;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::records::write::UserTags;
+use crate::records::{Record, RecordKind};
+
+pub use table::{Cell, Column, ReportFormat, Table, write_table};
+pub use window::Window;
+
+/// An error of the report layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The time zone name is neither UTC, a fixed offset nor a known IANA zone.
+    #[error(
+        "invalid time zone '{zone}': {reason}; give an IANA zone such as Europe/Berlin or an offset such as +02:00"
+    )]
+    InvalidTimeZone {
+        /// The zone as given.
+        zone: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A `--since` or `--until` value is not a date or date-time.
+    #[error(
+        "invalid {bound} time '{value}': give a date (2024-03-31), a local date-time \
+         (2024-03-31T08:00) or an RFC 3339 time (2024-03-31T08:00:00Z)"
+    )]
+    InvalidTime {
+        /// `since` or `until`.
+        bound: &'static str,
+        /// The value as given.
+        value: String,
+    },
+    /// The report name is not known.
+    #[error("unknown report '{0}'; expected one of: {names}", names = ReportName::NAMES.join(", "))]
+    UnknownReport(String),
+    /// The chart could not be drawn.
+    #[error("failed to draw the chart: {0}")]
+    Chart(String),
+    /// The report has no per-day series to draw.
+    #[error("the {0} report has no chart; run it without --chart")]
+    NoChart(String),
+}
+
+/// Collects the records of one report and builds its table.
+pub trait ReportBuilder {
+    /// Adds one matching record; `users` are its involved users that carry tags, with their
+    /// tags.
+    fn add(&mut self, record: &Record, users: &[UserTags]);
+
+    /// Returns the finished table, sorted, before paging.
+    fn finish(self: Box<Self>) -> Table;
+}
+
+/// Settings shared by every report.
+#[derive(Clone, Debug)]
+pub struct ReportOptions {
+    /// The time window and the zone of day buckets and displayed times.
+    pub window: Window,
+    /// Maximum number of rows in the output, after `offset`.
+    pub limit: Option<usize>,
+    /// Number of leading rows to leave out.
+    pub offset: usize,
+    /// Whether reports that support it add a group per tag of the involved users.
+    pub by_tag: bool,
+}
+
+impl Default for ReportOptions {
+    fn default() -> ReportOptions {
+        ReportOptions { window: Window::utc(), limit: None, offset: 0, by_tag: false }
+    }
+}
+
+impl ReportOptions {
+    /// Returns whether a record belongs in the report's time window. A record without a time
+    /// belongs only when the window is unbounded.
+    pub fn accepts(&self, record: &Record) -> bool {
+        match record.time {
+            Some(time) => self.window.contains(time),
+            None => self.window.since.is_none() && self.window.until.is_none(),
+        }
+    }
+
+    /// Applies `offset` and `limit` to the rows of a finished table.
+    pub fn page(&self, table: &mut Table) {
+        let start = self.offset.min(table.rows.len());
+        table.rows.drain(..start);
+        if let Some(limit) = self.limit {
+            table.rows.truncate(limit);
+        }
+    }
+}
+
+/// The reports that [`ReportName::builder`] builds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReportName {
+    /// Alerts by severity, status and day, with the distinct tagged users involved.
+    Alerts,
+    /// Emails by threat type, detection technology and delivery action per day.
+    ThreatProtection,
+    /// Delayed, quarantined, blocked or failed emails of priority accounts, per day and user.
+    PriorityIssues,
+}
+
+impl ReportName {
+    /// The names accepted on the command line.
+    pub const NAMES: [&'static str; 3] = ["alerts", "threat-protection", "priority-issues"];
+
+    /// Returns the command-line name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ReportName::Alerts => "alerts",
+            ReportName::ThreatProtection => "threat-protection",
+            ReportName::PriorityIssues => "priority-issues",
+        }
+    }
+
+    /// Returns the only record kind the report reads, which a query runner can pass on to
+    /// skip other records early.
+    pub fn kind(&self) -> Option<RecordKind> {
+        match self {
+            ReportName::Alerts => Some(RecordKind::Alert),
+            ReportName::ThreatProtection | ReportName::PriorityIssues => Some(RecordKind::Email),
+        }
+    }
+
+    /// Creates an empty builder of this report.
+    pub fn builder(&self, options: &ReportOptions) -> Box<dyn ReportBuilder> {
+        match self {
+            ReportName::Alerts => Box::new(alerts::AlertsReport::new(options)),
+            ReportName::ThreatProtection => Box::new(threat::ThreatReport::new(options)),
+            ReportName::PriorityIssues => Box::new(priority::PriorityReport::new(options)),
+        }
+    }
+
+    /// Returns how the report's table is drawn as a chart, if it has a per-day chart.
+    pub fn chart_spec(&self) -> Option<chart::ChartSpec> {
+        match self {
+            ReportName::Alerts => Some(alerts::chart_spec()),
+            ReportName::ThreatProtection => Some(threat::chart_spec()),
+            ReportName::PriorityIssues => Some(priority::chart_spec()),
+        }
+    }
+}
+
+impl fmt::Display for ReportName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ReportName {
+    type Err = ReportError;
+
+    fn from_str(name: &str) -> Result<ReportName, ReportError> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "alerts" => Ok(ReportName::Alerts),
+            "threat-protection" => Ok(ReportName::ThreatProtection),
+            "priority-issues" => Ok(ReportName::PriorityIssues),
+            _ => Err(ReportError::UnknownReport(name.to_string())),
+        }
+    }
+}
+
+/// Runs a report over records: keeps those in the window, builds, sorts and pages the table.
+pub fn build<'a>(
+    name: &ReportName,
+    options: &ReportOptions,
+    records: impl IntoIterator<Item = (&'a Record, &'a [UserTags])>,
+) -> Table {
+    let mut builder = name.builder(options);
+    for (record, users) in records {
+        if options.accepts(record) {
+            builder.add(record, users);
+        }
+    }
+    let mut table = builder.finish();
+    options.page(&mut table);
+    table
+}
+
+/// Record and tag constructors for the report tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::collections::BTreeMap;
+
+    use crate::records::write::UserTags;
+    use crate::records::{Origin, Raw, Record, RecordKind, Role, SourceFormat, UserRef, Value};
+    use crate::time::Timestamp;
+
+    /// Returns a record of a kind at a time with text fields.
+    pub fn record(
+        kind: RecordKind,
+        id: &str,
+        time: &str,
+        fields: &[(&'static str, &str)],
+    ) -> Record {
+        let fields: BTreeMap<&'static str, Value> =
+            fields.iter().map(|(name, value)| (*name, Value::Str(value.to_string()))).collect();
+        Record {
+            kind,
+            id: id.to_string(),
+            time: Timestamp::parse(time),
+            fields,
+            extra: Vec::new(),
+            users: Vec::new(),
+            raw: Raw::Json("{}".to_string()),
+            format: SourceFormat::Json,
+            origin: Origin::default(),
+        }
+    }
+
+    /// Returns an alert with a severity and status.
+    pub fn alert(id: &str, time: &str, severity: &str, status: &str) -> Record {
+        record(RecordKind::Alert, id, time, &[("severity", severity), ("status", status)])
+    }
+
+    /// Returns an email with fields, a sender and recipients.
+    #[allow(dead_code)]
+    pub fn email(
+        id: &str,
+        time: &str,
+        fields: &[(&'static str, &str)],
+        sender: &str,
+        recipients: &[&str],
+    ) -> Record {
+        let mut record = record(RecordKind::Email, id, time, fields);
+        record.users.push(UserRef::address(Role::Sender, sender));
+        for recipient in recipients {
+            record.users.push(UserRef::address(Role::Recipient, *recipient));
+        }
+        record
+    }
+
+    /// Returns an alert user with tags.
+    pub fn tagged(address: &str, tags: &[&str]) -> UserTags {
+        tagged_as(Role::User, address, tags)
+    }
+
+    /// Returns a user in a role with tags.
+    pub fn tagged_as(role: Role, address: &str, tags: &[&str]) -> UserTags {
+        UserTags {
+            role,
+            address: address.to_string(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+}
