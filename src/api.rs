@@ -35,8 +35,10 @@ use crate::eval::stream::{self, FilterJob, StreamError, Summary};
 use crate::eval::user_tags;
 use crate::index::{DirectoryKey, Index, IndexError, QueryRequest, QueryStats, Sort};
 use crate::records::Record;
+use crate::records::RecordKind;
 use crate::records::read::ReadOptions;
 use crate::records::write::UserTags;
+use crate::report::{ReportBuilder, ReportName, ReportOptions, Table, email};
 use crate::store::{CATALOG_FILE, Store, StoreError};
 
 /// A failure of the embedding API.
@@ -66,6 +68,14 @@ pub enum ApiError {
 /// The outcome of a query over export files: the streaming filter's counts and the inputs
 /// or records it could not read.
 pub type FilesSummary = Summary;
+
+/// A function that runs one query and calls back with each match: [`Workspace::query`] or
+/// [`Workspace::filter_files`] with its inputs.
+type Runner<'r> = dyn FnMut(
+        &QueryRequest,
+        &mut dyn FnMut(&Record, &[UserTags]) -> ControlFlow<()>,
+    ) -> Result<(), ApiError>
+    + 'r;
 
 /// A store opened for queries and reports.
 ///
@@ -116,6 +126,12 @@ impl Workspace {
             catalog: snapshot.catalog,
             index: OnceLock::new(),
         })
+    }
+
+    /// Creates a workspace from a directory snapshot and tags already read from the store in
+    /// the folder `store`, for callers that did their own role check.
+    pub fn with_snapshot(store: &Path, directory: Directory, catalog: Catalog) -> Workspace {
+        Workspace { store: store.to_path_buf(), directory, catalog, index: OnceLock::new() }
     }
 
     /// Returns the store folder.
@@ -250,6 +266,109 @@ impl Workspace {
         }
         Ok(summary)
     }
+
+    /// Builds a report over the index: runs `request`'s query over the records of the kinds
+    /// the report reads, keeps those in the options' time window, and returns the table with
+    /// the options' offset and limit applied. The request's kind, sort and limit are not used.
+    ///
+    /// The email view selects the records of its message id and, when the request's query is
+    /// not blank, those of them that also match it. The campaigns view reads campaign and
+    /// email records, and skips a kind whose fields the query does not fit as long as it fits
+    /// the other one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Workspace::query`].
+    pub fn report(
+        &self,
+        name: &ReportName,
+        request: &QueryRequest,
+        options: &ReportOptions,
+    ) -> Result<Table, ApiError> {
+        self.build_report(name, request, options, &mut |request, f| {
+            self.query(request, f).map(|_| ())
+        })
+    }
+
+    /// Builds a report like [`Workspace::report`] over export files instead of the index,
+    /// with the same table for the same records. Also returns the summaries of the streaming
+    /// runs, which list the inputs and records that could not be read.
+    ///
+    /// # Errors
+    ///
+    /// As [`Workspace::filter_files`].
+    pub fn report_files(
+        &self,
+        files: &[PathBuf],
+        read: &ReadOptions,
+        name: &ReportName,
+        request: &QueryRequest,
+        options: &ReportOptions,
+    ) -> Result<(Table, Vec<FilesSummary>), ApiError> {
+        let mut summaries = Vec::new();
+        let table = self.build_report(name, request, options, &mut |request, f| {
+            summaries.push(self.filter_files_with(files, read, request, f)?);
+            Ok(())
+        })?;
+        Ok((table, summaries))
+    }
+
+    /// Returns an empty builder of a report. Unlike [`ReportName::builder`], the email view
+    /// gets the workspace's directory for display names.
+    pub fn builder<'a>(
+        &'a self,
+        name: &ReportName,
+        options: &ReportOptions,
+    ) -> Box<dyn ReportBuilder + 'a> {
+        match name {
+            ReportName::Email { message_id } => {
+                Box::new(email::EmailReport::new(options, message_id, Some(&self.directory)))
+            }
+            other => other.builder(options),
+        }
+    }
+
+    fn build_report(
+        &self,
+        name: &ReportName,
+        request: &QueryRequest,
+        options: &ReportOptions,
+        run: &mut Runner<'_>,
+    ) -> Result<Table, ApiError> {
+        let mut builder = self.builder(name, options);
+        let mut add = |record: &Record, users: &[UserTags]| {
+            if options.accepts(record) {
+                builder.add(record, users);
+            }
+            ControlFlow::Continue(())
+        };
+        let query = report_query(name, &request.query);
+        let kinds = report_kinds(name);
+        let mut first_error = None;
+        let mut fitted = false;
+        for kind in &kinds {
+            let request = QueryRequest {
+                query: query.clone(),
+                kind: *kind,
+                sort: Sort::Stored,
+                limit: None,
+                ..request.clone()
+            };
+            match run(&request, &mut add) {
+                Ok(()) => fitted = true,
+                Err(error) if kinds.len() > 1 && is_resolve_error(&error) => {
+                    first_error.get_or_insert(error);
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        if let (false, Some(error)) = (fitted, first_error) {
+            return Err(error);
+        }
+        let mut table = builder.finish();
+        options.page(&mut table);
+        Ok(table)
+    }
 }
 
 /// Orders records by time like the index: a stable sort, records without a time first when
@@ -261,4 +380,33 @@ fn sort_records(records: &mut [Record], sort: Sort) {
         Sort::Time => records.sort_by_key(key),
         Sort::TimeDesc => records.sort_by_key(|r| std::cmp::Reverse(key(r))),
     }
+}
+
+/// Returns the record kinds a report reads, one query run each.
+fn report_kinds(name: &ReportName) -> Vec<Option<RecordKind>> {
+    match name {
+        ReportName::Campaigns => vec![Some(RecordKind::Campaign), Some(RecordKind::Email)],
+        other => vec![other.kind()],
+    }
+}
+
+/// Returns the query of a report: the email view adds the message id to the caller's query.
+fn report_query(name: &ReportName, query: &str) -> String {
+    match name {
+        ReportName::Email { message_id } if query.trim().is_empty() => {
+            email::message_query(message_id)
+        }
+        ReportName::Email { message_id } => {
+            format!("{} and ({query})", email::message_query(message_id))
+        }
+        _ => query.to_string(),
+    }
+}
+
+/// Returns whether an error says that the query does not fit the fields of a record kind.
+fn is_resolve_error(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::Index(IndexError::Resolve { .. }) | ApiError::Filter(StreamError::Resolve { .. })
+    )
 }

@@ -176,3 +176,34 @@ fn invalid_query_names_the_problem() {
     let message = error.expect_err("filter must fail").to_string();
     assert!(message.starts_with("invalid query"), "{message}");
 }
+
+#[allow(dead_code)]
+#[path = "../examples/report_pipeline.rs"]
+mod report_pipeline;
+
+#[test]
+fn example_pipeline_writes_csv_and_json() {
+    let store = TempDir::new().expect("temporary directory");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    report_pipeline::build_store(store.path(), &fixtures).expect("build the fixture store");
+    let mut out = Vec::new();
+    report_pipeline::run(store.path(), &mut out).expect("run the pipeline");
+    let text = String::from_utf8(out).expect("UTF-8 output");
+
+    let listed = "11111111-aaaa-4000-8000-000000000001/ada.lovelace@contoso.test  \
+                  recipient ada.lovelace@contoso.test [Priority account]";
+    assert!(text.contains(listed), "{text}");
+    let csv_header = "time (Europe/Berlin),sender,recipients,subject,delivery action,location,\
+                      threats,verdict,tags,network message id";
+    assert!(text.contains(csv_header), "{text}");
+    let csv_row = "2024-06-03T10:15:30.069+02:00,billing@fabrikam.test,ada.lovelace@contoso.test,\
+                   Invoice overdue: wire transfer needed,Delivered,Inbox,Phish,,Priority account,\
+                   11111111-aaaa-4000-8000-000000000001";
+    assert!(text.contains(csv_row), "{text}");
+
+    let json_start = text.find("\n{").expect("a JSON object");
+    let json: serde_json::Value =
+        serde_json::from_str(&text[json_start..]).expect("the JSON report parses");
+    assert_eq!(json["time_zone"], "Europe/Berlin");
+    assert_eq!(json["rows"].as_array().map(Vec::len), Some(5));
+}

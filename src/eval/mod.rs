@@ -3,6 +3,9 @@
 //! [`Matcher`] compiles a [`Query`] once against a [`TagLookup`] (expanding tag names and
 //! patterns into tag ids) and then tests records. [`stream`] runs the whole filter job over
 //! input files: read, map, evaluate in parallel, and hand matches to the caller in input order.
+//!
+//! [`Query`]: crate::filter::resolved::Query
+//! [`TagLookup`]: crate::catalog::TagLookup
 
 mod matcher;
 pub mod stream;
