@@ -1,6 +1,7 @@
-//! A report pipeline on the bundled fixtures: builds a throw-away store from `fixtures/`,
-//! lists the emails sent to priority accounts with the tags of their users, and writes the
-//! Threat Explorer report of the emails that involve any tagged user as CSV and as JSON.
+//! A report pipeline on the bundled fixtures. It builds a throw-away store from `fixtures/`
+//! and lists the emails sent to priority accounts with the tags of their users. Then it
+//! writes the Threat Explorer report of the emails that involve any tagged user as CSV and as
+//! JSON.
 //!
 //! ```console
 //! $ cargo run --example report_pipeline

@@ -403,7 +403,7 @@ fn report_query(name: &ReportName, query: &str) -> String {
     }
 }
 
-/// Returns whether an error says that the query does not fit the fields of a record kind.
+/// Returns whether an error reports that the query does not fit the fields of a record kind.
 fn is_resolve_error(error: &ApiError) -> bool {
     matches!(
         error,
