@@ -149,7 +149,7 @@ fn report(summary: &Summary, query: &str, quiet: bool) {
     }
 }
 
-fn stream_failure(query: &str, error: StreamError) -> Failure {
+pub(super) fn stream_failure(query: &str, error: StreamError) -> Failure {
     match error {
         StreamError::Query(e) => Failure::Message(render_query_error(query, &e)),
         StreamError::Resolve { file, kind, error } => Failure::Message(format!(

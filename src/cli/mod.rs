@@ -12,6 +12,7 @@ mod generate;
 mod ingest;
 mod output;
 mod query;
+mod report;
 mod role;
 mod tag;
 
@@ -89,6 +90,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Query(args) => query::run(&args, &store, cli.quiet),
         Command::Index(command) => query::index(command, &store, cli.quiet),
         Command::Generate(args) => generate::run(&args, cli.quiet),
+        Command::Report(args) => report::run(&args, &store, cli.quiet),
     }
 }
 

@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::chart::{ChartKind, ChartSpec};
 use super::table::{Cell, Column, Table};
-use super::{ReportBuilder, ReportOptions, Window};
+use super::{ReportBuilder, ReportOptions, Spellings, Window};
 use crate::records::write::UserTags;
 use crate::records::{Record, RecordKind};
 
-/// Group key: day, severity rank, severity and status as shown.
+/// Group key: day, severity rank, and the severity and status keys of [`Spellings`].
 type Key = (String, u8, String, String);
 
 /// Counts per group.
@@ -23,13 +23,18 @@ struct Group {
 /// Builds the `alerts` report.
 pub struct AlertsReport {
     window: Window,
+    spellings: Spellings,
     groups: BTreeMap<Key, Group>,
 }
 
 impl AlertsReport {
     /// Creates an empty report.
     pub fn new(options: &ReportOptions) -> AlertsReport {
-        AlertsReport { window: options.window.clone(), groups: BTreeMap::new() }
+        AlertsReport {
+            window: options.window.clone(),
+            spellings: Spellings::default(),
+            groups: BTreeMap::new(),
+        }
     }
 }
 
@@ -39,8 +44,8 @@ impl ReportBuilder for AlertsReport {
             return;
         }
         let day = record.time.map(|t| self.window.day(t)).unwrap_or_default();
-        let severity = field_text(record, "severity");
-        let status = field_text(record, "status");
+        let severity = self.spellings.key(&field_text(record, "severity"));
+        let status = self.spellings.key(&field_text(record, "status"));
         let key = (day, severity_rank(&severity), severity, status);
         let group = self.groups.entry(key).or_default();
         group.alerts += 1;
@@ -50,14 +55,15 @@ impl ReportBuilder for AlertsReport {
     }
 
     fn finish(self: Box<Self>) -> Table {
+        let spellings = &self.spellings;
         let rows = self
             .groups
             .into_iter()
             .map(|((day, _, severity, status), group)| {
                 vec![
                     day_cell(day),
-                    text_cell(severity),
-                    text_cell(status),
+                    spellings.cell(&severity),
+                    spellings.cell(&status),
                     Cell::Count(group.alerts),
                     Cell::Count(group.tagged_users.len() as u64),
                 ]
@@ -98,13 +104,9 @@ pub(super) fn day_cell(day: String) -> Cell {
     if day.is_empty() { Cell::Empty } else { Cell::Time(day) }
 }
 
-pub(super) fn text_cell(text: String) -> Cell {
-    if text.is_empty() { Cell::Empty } else { Cell::Text(text) }
-}
-
-/// Orders severities from the most to the least severe, then unknown values by name.
+/// Orders severity keys from the most to the least severe, then unknown values by name.
 fn severity_rank(severity: &str) -> u8 {
-    match severity.to_ascii_lowercase().as_str() {
+    match severity {
         "high" => 0,
         "medium" => 1,
         "low" => 2,
@@ -147,23 +149,22 @@ mod tests {
         assert_eq!(table.time_zone, "UTC");
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["day", "severity", "status", "alerts", "tagged users"]);
-        assert_eq!(table.rows.len(), 4);
+        assert_eq!(table.rows.len(), 3);
         assert_eq!(
             table.rows[0],
             vec![
                 Cell::Time("2024-06-01".into()),
                 Cell::text("High"),
                 Cell::text("New"),
-                Cell::Count(1),
-                Cell::Count(1)
+                Cell::Count(2),
+                Cell::Count(2)
             ]
         );
-        assert_eq!(table.rows[1][1], Cell::text("high"));
-        assert_eq!(table.rows[1][4], Cell::Count(2));
-        assert_eq!(table.rows[2][1], Cell::text("Low"));
-        assert_eq!(table.rows[2][3], Cell::Count(1));
+        assert_eq!(table.rows[1][1], Cell::text("Low"));
+        assert_eq!(table.rows[1][3], Cell::Count(1));
+        assert_eq!(table.rows[1][4], Cell::Count(1));
         assert_eq!(
-            table.rows[3],
+            table.rows[2],
             vec![
                 Cell::Time("2024-06-02".into()),
                 Cell::text("High"),
@@ -207,6 +208,22 @@ mod tests {
         assert_eq!(table.rows.len(), 1);
         assert_eq!(table.rows[0][0], Cell::Time("2024-03-31".into()));
         assert_eq!(table.rows[0][3], Cell::Count(2));
+    }
+
+    #[test]
+    fn spellings_grouped_ignoring_case() {
+        let records = vec![
+            (alert("a1", "2024-06-01T10:00:00Z", "Medium", "InProgress"), vec![]),
+            (alert("a2", "2024-06-01T11:00:00Z", "medium", "inProgress"), vec![]),
+            (alert("a3", "2024-06-01T12:00:00Z", "", "in progress"), vec![]),
+        ];
+        let table = build(&records, &ReportOptions::default());
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.rows[0][1], Cell::text("Medium"));
+        assert_eq!(table.rows[0][2], Cell::text("InProgress"));
+        assert_eq!(table.rows[0][3], Cell::Count(2));
+        assert_eq!(table.rows[1][1], Cell::Empty);
+        assert_eq!(table.rows[1][2], Cell::text("InProgress"));
     }
 
     #[test]

@@ -267,7 +267,6 @@ pub(crate) mod testing {
     }
 
     /// Returns an email with fields, a sender and recipients.
-    #[allow(dead_code)]
     pub fn email(
         id: &str,
         time: &str,
@@ -294,6 +293,32 @@ pub(crate) mod testing {
             role,
             address: address.to_string(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+}
+
+/// The display spelling of enumeration values that reports group ignoring case and
+/// separators, so that `InProgress` (Defender) and `inProgress` (Graph) form one group shown
+/// as first seen.
+#[derive(Debug, Default)]
+pub(crate) struct Spellings {
+    first_seen: std::collections::HashMap<String, String>,
+}
+
+impl Spellings {
+    /// Returns the grouping key of a value, remembering its first spelling.
+    pub(crate) fn key(&mut self, text: &str) -> String {
+        let key: String =
+            text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        self.first_seen.entry(key.clone()).or_insert_with(|| text.trim().to_string());
+        key
+    }
+
+    /// Returns the first spelling seen for a key, as a cell.
+    pub(crate) fn cell(&self, key: &str) -> Cell {
+        match self.first_seen.get(key) {
+            Some(text) if !text.is_empty() => Cell::Text(text.clone()),
+            _ => Cell::Empty,
         }
     }
 }
