@@ -10,7 +10,10 @@
 //! record on the day a local analyst sees.
 
 pub mod alerts;
+pub mod campaigns;
 pub mod chart;
+pub mod email;
+pub mod explorer;
 pub mod priority;
 pub mod table;
 pub mod threat;
@@ -118,11 +121,24 @@ pub enum ReportName {
     ThreatProtection,
     /// Delayed, quarantined, blocked or failed emails of priority accounts, per day and user.
     PriorityIssues,
+    /// The Threat Explorer email list, in time order.
+    Explorer {
+        /// Row order: newest first by default.
+        sort: crate::index::Sort,
+    },
+    /// Every field of one message's records, with its users' display names and tags.
+    Email {
+        /// The network message id.
+        message_id: String,
+    },
+    /// Campaigns from campaign exports and email clusters, with tagged recipients per tag.
+    Campaigns,
 }
 
 impl ReportName {
     /// The names accepted on the command line.
-    pub const NAMES: [&'static str; 3] = ["alerts", "threat-protection", "priority-issues"];
+    pub const NAMES: [&'static str; 6] =
+        ["alerts", "threat-protection", "priority-issues", "explorer", "email", "campaigns"];
 
     /// Returns the command-line name.
     pub fn as_str(&self) -> &'static str {
@@ -130,6 +146,9 @@ impl ReportName {
             ReportName::Alerts => "alerts",
             ReportName::ThreatProtection => "threat-protection",
             ReportName::PriorityIssues => "priority-issues",
+            ReportName::Explorer { .. } => "explorer",
+            ReportName::Email { .. } => "email",
+            ReportName::Campaigns => "campaigns",
         }
     }
 
@@ -139,6 +158,8 @@ impl ReportName {
         match self {
             ReportName::Alerts => Some(RecordKind::Alert),
             ReportName::ThreatProtection | ReportName::PriorityIssues => Some(RecordKind::Email),
+            ReportName::Explorer { .. } | ReportName::Email { .. } => Some(RecordKind::Email),
+            ReportName::Campaigns => None,
         }
     }
 
@@ -148,6 +169,13 @@ impl ReportName {
             ReportName::Alerts => Box::new(alerts::AlertsReport::new(options)),
             ReportName::ThreatProtection => Box::new(threat::ThreatReport::new(options)),
             ReportName::PriorityIssues => Box::new(priority::PriorityReport::new(options)),
+            ReportName::Explorer { sort } => {
+                Box::new(explorer::ExplorerReport::new(options, *sort))
+            }
+            ReportName::Email { message_id } => {
+                Box::new(email::EmailReport::new(options, message_id, None))
+            }
+            ReportName::Campaigns => Box::new(campaigns::CampaignsReport::new(options)),
         }
     }
 
@@ -157,6 +185,7 @@ impl ReportName {
             ReportName::Alerts => Some(alerts::chart_spec()),
             ReportName::ThreatProtection => Some(threat::chart_spec()),
             ReportName::PriorityIssues => Some(priority::chart_spec()),
+            ReportName::Explorer { .. } | ReportName::Email { .. } | ReportName::Campaigns => None,
         }
     }
 }
@@ -175,6 +204,10 @@ impl FromStr for ReportName {
             "alerts" => Ok(ReportName::Alerts),
             "threat-protection" => Ok(ReportName::ThreatProtection),
             "priority-issues" => Ok(ReportName::PriorityIssues),
+            "explorer" => Ok(ReportName::Explorer { sort: crate::index::Sort::TimeDesc }),
+            "campaigns" => Ok(ReportName::Campaigns),
+            // The message id follows the name on the command line and is filled in there.
+            "email" => Ok(ReportName::Email { message_id: String::new() }),
             _ => Err(ReportError::UnknownReport(name.to_string())),
         }
     }
