@@ -7,7 +7,7 @@
 //!
 //! Every report works in one time zone ([`Window`]): days are calendar days in that zone and
 //! times carry its offset, so a report over records around a daylight-saving change puts each
-//! record on the day a local analyst sees.
+//! record on its local calendar day.
 
 pub mod alerts;
 pub mod campaigns;
@@ -38,7 +38,7 @@ pub enum ReportError {
     InvalidTimeZone {
         /// The zone as given.
         zone: String,
-        /// Why it was rejected.
+        /// The reason for the rejection.
         reason: String,
     },
     /// A `--since` or `--until` value is not a date or date-time.
@@ -112,7 +112,7 @@ impl ReportOptions {
     }
 }
 
-/// The reports that [`ReportName::builder`] builds.
+/// A report kind, as named on the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReportName {
     /// Alerts by severity, status and day, with the distinct tagged users involved.
