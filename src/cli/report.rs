@@ -31,6 +31,9 @@ pub fn run(args: &ReportArgs, store: &Path, quiet: bool) -> Outcome {
         ),
         None => None,
     };
+    if super::views::is_view(&name) {
+        return super::views::run_report(args, name, options, store, quiet);
+    }
 
     let mut builder = name.builder(&options);
     let matched = if args.input.is_empty() {
@@ -116,7 +119,8 @@ fn build_from_files(
         parse: parse_options(&args.query_options),
         resolve: resolve_options(&args.query_options)?,
         read: read_options(&args.read)?,
-        kind: name.kind(),
+        kind: None,
+        only: name.kind(),
     };
     let (directory, catalog) = super::tag::load_store(store)?;
     super::filter::warn_unknown_tags(&job.query, &job.parse, &catalog);
