@@ -390,8 +390,9 @@ fn report_kinds(name: &ReportName) -> Vec<Option<RecordKind>> {
     }
 }
 
-/// Returns the query of a report: the email view adds the message id to the caller's query.
-fn report_query(name: &ReportName, query: &str) -> String {
+/// Returns the query that a report runs: the caller's query, which the email view combines with
+/// a condition on its message id. Error offsets of a report's query refer to this text.
+pub fn report_query(name: &ReportName, query: &str) -> String {
     match name {
         ReportName::Email { message_id } if query.trim().is_empty() => {
             email::message_query(message_id)

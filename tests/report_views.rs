@@ -266,6 +266,21 @@ fn email_view_narrowed_by_query() {
 }
 
 #[test]
+fn email_view_query_error_points_into_query() {
+    let setup = Setup::new();
+    let output =
+        setup.cmd().args(["report", "email", "m-1", "subject:x status:new"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let query_line = lines.iter().position(|l| l.contains("subject:x status:new")).expect("query");
+    let caret = lines.get(query_line + 1).and_then(|l| l.find('^')).expect("caret line");
+    // The parser stops at the second colon, which has no `and` before its field.
+    let offset = lines[query_line].find("status:").expect("status in the query line") + 6;
+    assert_eq!(caret, offset, "{stderr}");
+}
+
+#[test]
 fn email_view_unknown_id_exits_one() {
     let setup = Setup::new();
     setup.cmd().args(["report", "email", "no-such-message"]).assert().code(1).stdout("").stderr(

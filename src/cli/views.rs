@@ -131,7 +131,8 @@ pub fn run(view: ViewRun<'_>, store: &Path, quiet: bool) -> Outcome {
 }
 
 fn build(workspace: &Workspace, view: &ViewRun<'_>, quiet: bool) -> Result<Table, Failure> {
-    let query = view.request.query.as_str();
+    let query = crate::api::report_query(&view.name, &view.request.query);
+    let query = query.as_str();
     if view.input.is_empty() {
         return workspace
             .report(&view.name, &view.request, &view.options)
