@@ -2,12 +2,15 @@
 //! export files.
 
 use std::io::{self, BufWriter, Write};
+use std::ops::ControlFlow;
 use std::path::Path;
 
+use crate::api::{ApiError, Workspace};
 use crate::catalog::Membership;
 use crate::eval::stream::{self, FilterJob};
-use crate::index::{DirectoryKey, Index, QueryRequest};
+use crate::index::QueryRequest;
 use crate::records::Record;
+use crate::records::write::UserTags;
 use crate::report::{
     self, ReportBuilder, ReportFormat, ReportName, ReportOptions, Table, Window, chart,
 };
@@ -37,7 +40,7 @@ pub fn run(args: &ReportArgs, store: &Path, quiet: bool) -> Outcome {
 
     let mut builder = name.builder(&options);
     let matched = if args.input.is_empty() {
-        build_from_index(args, &name, store, &options, builder.as_mut(), quiet)?
+        build_from_index(args, &name, store, &options, builder.as_mut())?
     } else {
         build_from_files(args, &name, store, &options, builder.as_mut(), quiet)?
     };
@@ -67,7 +70,6 @@ fn build_from_index(
     store: &Path,
     options: &ReportOptions,
     builder: &mut dyn ReportBuilder,
-    quiet: bool,
 ) -> Result<u64, Failure> {
     let request = QueryRequest {
         query: args.query.clone(),
@@ -78,30 +80,21 @@ fn build_from_index(
     };
     let (directory, catalog) = super::tag::load_store(store)?;
     super::filter::warn_unknown_tags(&request.query, &request.parse, &catalog);
-    let lookup = Membership::new(&directory, &catalog);
-    let index = Index::open(store).map_err(|e| super::query::index_failure(&args.query, e))?;
-    let session = index.stored_session(&lookup, DirectoryKey::of(&directory));
+    let workspace = Workspace::with_snapshot(store, directory, catalog);
+
     let mut matched = 0u64;
-    let result = session.run(&request, &mut |record: &Record| {
+    let result = workspace.query(&request, &mut |record: &Record, users: &[UserTags]| {
         if options.accepts(record) {
             matched += 1;
-            builder.add(record, &user_tags(&lookup, record));
+            builder.add(record, users);
         }
-        Ok::<(), io::Error>(())
+        ControlFlow::Continue(())
     });
     match result {
-        Ok(Ok(_)) => {}
-        Ok(Err(error)) => return Err(error.into()),
-        Err(error) => return Err(super::query::index_failure(&args.query, error)),
+        Ok(_) => Ok(matched),
+        Err(ApiError::Index(error)) => Err(super::query::index_failure(&args.query, error)),
+        Err(error) => Err(Failure::Message(error.to_string())),
     }
-    // The report is complete without the cache, which only saves the next query the time to
-    // build the tag bitmaps again.
-    if let Err(error) = session.save_tag_bitmaps()
-        && !quiet
-    {
-        let _ = writeln!(io::stderr().lock(), "tagq: warning: {error}");
-    }
-    Ok(matched)
 }
 
 /// Feeds the matching records of export files in the window to the builder, as `tagq filter`

@@ -1,5 +1,8 @@
 //! The `alerts` report: alerts by day, severity and status, with the number of distinct tagged
-//! users involved in each group.
+//! users involved in each group and the times of its first and last alert.
+//!
+//! Alerts are counted by distinct alert id, because evidence exports have one row per entity
+//! of an alert.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,6 +11,7 @@ use super::table::{Cell, Column, Table};
 use super::{ReportBuilder, ReportOptions, Spellings, Window};
 use crate::records::write::UserTags;
 use crate::records::{Record, RecordKind};
+use crate::time::Timestamp;
 
 /// Group key: day, severity rank, and the severity and status keys of [`Spellings`].
 type Key = (String, u8, String, String);
@@ -15,7 +19,9 @@ type Key = (String, u8, String, String);
 /// Counts per group.
 #[derive(Default)]
 struct Group {
-    alerts: u64,
+    alert_ids: BTreeSet<String>,
+    first: Option<Timestamp>,
+    last: Option<Timestamp>,
     /// Lower-cased addresses (or object ids) of the tagged users.
     tagged_users: BTreeSet<String>,
 }
@@ -48,7 +54,11 @@ impl ReportBuilder for AlertsReport {
         let status = self.spellings.key(&field_text(record, "status"));
         let key = (day, severity_rank(&severity), severity, status);
         let group = self.groups.entry(key).or_default();
-        group.alerts += 1;
+        group.alert_ids.insert(record.id.clone());
+        if let Some(time) = record.time {
+            group.first = Some(group.first.map_or(time, |first| first.min(time)));
+            group.last = Some(group.last.map_or(time, |last| last.max(time)));
+        }
         for user in users.iter().filter(|u| !u.tags.is_empty()) {
             group.tagged_users.insert(user.address.to_lowercase());
         }
@@ -56,6 +66,7 @@ impl ReportBuilder for AlertsReport {
 
     fn finish(self: Box<Self>) -> Table {
         let spellings = &self.spellings;
+        let window = &self.window;
         let rows = self
             .groups
             .into_iter()
@@ -64,20 +75,24 @@ impl ReportBuilder for AlertsReport {
                     day_cell(day),
                     spellings.cell(&severity),
                     spellings.cell(&status),
-                    Cell::Count(group.alerts),
+                    Cell::Count(group.alert_ids.len() as u64),
                     Cell::Count(group.tagged_users.len() as u64),
+                    time_cell(window, group.first),
+                    time_cell(window, group.last),
                 ]
             })
             .collect();
         Table {
             title: "Alerts by day, severity and status".to_string(),
-            time_zone: self.window.zone_name,
+            time_zone: self.window.zone_name.clone(),
             columns: vec![
                 Column::zoned("day"),
                 Column::text("severity"),
                 Column::text("status"),
                 Column::number("alerts"),
                 Column::number("tagged users"),
+                Column::zoned("first"),
+                Column::zoned("last"),
             ],
             rows,
         }
@@ -98,6 +113,10 @@ pub fn chart_spec() -> ChartSpec {
 /// Returns a model field as text, or an empty string.
 pub(super) fn field_text(record: &Record, name: &str) -> String {
     record.field(name).and_then(|value| value.as_text()).unwrap_or_default()
+}
+
+fn time_cell(window: &Window, time: Option<Timestamp>) -> Cell {
+    time.map_or(Cell::Empty, |t| Cell::Time(window.time(t)))
 }
 
 pub(super) fn day_cell(day: String) -> Cell {
@@ -148,7 +167,7 @@ mod tests {
         let table = build(&records, &ReportOptions::default());
         assert_eq!(table.time_zone, "UTC");
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["day", "severity", "status", "alerts", "tagged users"]);
+        assert_eq!(names, ["day", "severity", "status", "alerts", "tagged users", "first", "last"]);
         assert_eq!(table.rows.len(), 3);
         assert_eq!(
             table.rows[0],
@@ -157,7 +176,9 @@ mod tests {
                 Cell::text("High"),
                 Cell::text("New"),
                 Cell::Count(2),
-                Cell::Count(2)
+                Cell::Count(2),
+                Cell::Time("2024-06-01T11:00:00+00:00".into()),
+                Cell::Time("2024-06-01T12:00:00+00:00".into()),
             ]
         );
         assert_eq!(table.rows[1][1], Cell::text("Low"));
@@ -170,7 +191,9 @@ mod tests {
                 Cell::text("High"),
                 Cell::text("Resolved"),
                 Cell::Count(1),
-                Cell::Count(0)
+                Cell::Count(0),
+                Cell::Time("2024-06-02T09:00:00+00:00".into()),
+                Cell::Time("2024-06-02T09:00:00+00:00".into()),
             ]
         );
     }
@@ -208,6 +231,26 @@ mod tests {
         assert_eq!(table.rows.len(), 1);
         assert_eq!(table.rows[0][0], Cell::Time("2024-03-31".into()));
         assert_eq!(table.rows[0][3], Cell::Count(2));
+        assert_eq!(table.rows[0][5], Cell::Time("2024-03-31T00:30:00+01:00".into()));
+        assert_eq!(table.rows[0][6], Cell::Time("2024-03-31T01:30:00+01:00".into()));
+    }
+
+    #[test]
+    fn evidence_rows_of_one_alert_count_once() {
+        let records = vec![
+            (
+                alert("a1", "2024-06-01T10:00:00Z", "High", "New"),
+                vec![tagged("ann@x.test", &["VIP"])],
+            ),
+            (
+                alert("a1", "2024-06-01T10:00:00Z", "High", "New"),
+                vec![tagged("bob@x.test", &["VIP"])],
+            ),
+        ];
+        let table = build(&records, &ReportOptions::default());
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0][3], Cell::Count(1));
+        assert_eq!(table.rows[0][4], Cell::Count(2));
     }
 
     #[test]
