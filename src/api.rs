@@ -336,11 +336,25 @@ impl Workspace {
         run: &mut Runner<'_>,
     ) -> Result<Table, ApiError> {
         let mut builder = self.builder(name, options);
+        // The explorer list comes back in the list's own order, so the records after the last
+        // row of the requested page are not needed.
+        let (sort, needed) = match name {
+            ReportName::Explorer { sort } => {
+                (*sort, options.limit.map(|limit| limit.saturating_add(options.offset)))
+            }
+            _ => (Sort::Stored, None),
+        };
+        let mut added = 0usize;
         let mut add = |record: &Record, users: &[UserTags]| {
             if options.accepts(record) {
                 builder.add(record, users);
+                added += 1;
             }
-            ControlFlow::Continue(())
+            if needed.is_some_and(|needed| added >= needed) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         };
         let query = report_query(name, &request.query);
         let kinds = report_kinds(name);
@@ -350,7 +364,7 @@ impl Workspace {
             let request = QueryRequest {
                 query: query.clone(),
                 kind: *kind,
-                sort: Sort::Stored,
+                sort,
                 limit: None,
                 ..request.clone()
             };

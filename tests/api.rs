@@ -207,3 +207,26 @@ fn example_pipeline_writes_csv_and_json() {
     assert_eq!(json["time_zone"], "Europe/Berlin");
     assert_eq!(json["rows"].as_array().map(Vec::len), Some(5));
 }
+
+#[test]
+fn report_page_equals_files_page() {
+    use tagq::records::read::ReadOptions;
+    use tagq::report::{ReportName, ReportOptions};
+
+    let store = fixture_store();
+    let workspace = Workspace::open(store.path()).expect("open workspace");
+    let request = request("tag:*", None, Sort::Stored, None);
+    for sort in [Sort::Time, Sort::TimeDesc] {
+        let name = ReportName::Explorer { sort };
+        let options = ReportOptions { limit: Some(2), offset: 1, ..ReportOptions::default() };
+        let indexed = workspace.report(&name, &request, &options).expect("index report");
+        let (streamed, summaries) = workspace
+            .report_files(&export_files(), &ReadOptions::default(), &name, &request, &options)
+            .expect("files report");
+        assert!(summaries.iter().all(|s| s.errors.is_empty()));
+        assert_eq!(indexed.rows.len(), 2);
+        assert_eq!(indexed, streamed, "sorted {sort:?}");
+        let full = workspace.report(&name, &request, &ReportOptions::default()).expect("report");
+        assert_eq!(indexed.rows[..], full.rows[1..3]);
+    }
+}
