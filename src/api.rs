@@ -201,7 +201,9 @@ impl Workspace {
     /// Runs `request` over export files with the streaming filter and calls `f` like
     /// [`Workspace::query`]: the same records, tags and order for the same sort and limit.
     /// `Sort::Stored` keeps the files' order. Inputs or records that cannot be read are listed
-    /// in the returned summary's `errors`, and the other inputs are still read.
+    /// in the returned summary's `errors`, and the other inputs are still read. The files are
+    /// read to the end even after `f` breaks or the limit is reached, so that the summary
+    /// counts every record and lists every problem.
     ///
     /// # Errors
     ///
@@ -239,17 +241,16 @@ impl Workspace {
         let limit = request.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         if request.sort == Sort::Stored {
             let mut delivered = 0usize;
-            let result = stream::run(files, &job, &lookup, &mut |record: &Record| {
-                if limit.is_some_and(|limit| delivered >= limit) {
-                    return Ok(());
+            let mut stopped = false;
+            let summary = stream::run(files, &job, &lookup, &mut |record: &Record| {
+                if stopped || limit.is_some_and(|limit| delivered >= limit) {
+                    return Ok::<(), ()>(());
                 }
                 delivered += 1;
-                match f(record, &user_tags(&lookup, record)) {
-                    ControlFlow::Continue(()) => Ok(()),
-                    ControlFlow::Break(()) => Err(()),
-                }
+                stopped = f(record, &user_tags(&lookup, record)).is_break();
+                Ok(())
             })?;
-            return Ok(result.unwrap_or_default());
+            return Ok(summary.unwrap_or_default());
         }
         let mut matches = Vec::new();
         let summary = stream::run(files, &job, &lookup, &mut |record: &Record| {

@@ -230,3 +230,21 @@ fn report_page_equals_files_page() {
         assert_eq!(indexed.rows[..], full.rows[1..3]);
     }
 }
+
+#[test]
+fn files_break_keeps_summary() {
+    let store = fixture_store();
+    let workspace = Workspace::open(store.path()).expect("open workspace");
+    let request = request("tag:*", None, Sort::Stored, None);
+    let all = rows_from_files(&workspace, &request).len() as u64;
+    let mut seen = 0;
+    let summary = workspace
+        .filter_files(&export_files(), &request, &mut |_, _| {
+            seen += 1;
+            ControlFlow::Break(())
+        })
+        .expect("streaming filter");
+    assert_eq!(seen, 1);
+    assert_eq!(summary.matched, all);
+    assert!(summary.records > all, "every record is read: {}", summary.records);
+}
