@@ -7,11 +7,17 @@
 //! the same records for the same query, tags and directory. Both call back with each
 //! matching record and the tags of its users, and stop early when the callback breaks.
 //!
+//! [`Workspace::report`] and [`Workspace::report_files`] build one of the reports of
+//! `tagq report` and return its [`Table`], which [`crate::report::write_table`] writes as a
+//! text table, CSV or JSON. The same query and options give the same table as the command
+//! line.
+//!
 //! ```no_run
 //! use std::ops::ControlFlow;
 //! use std::path::Path;
-//! use tagq::api::{ApiError, Workspace};
-//! use tagq::index::QueryRequest;
+//! use tagq::api::Workspace;
+//! use tagq::index::{QueryRequest, Sort};
+//! use tagq::report::{ReportFormat, ReportName, ReportOptions, Window, write_table};
 //!
 //! let workspace = Workspace::open(Path::new("/var/lib/tagq"))?;
 //! let query = "recipient.tag:\"Priority account\"".to_string();
@@ -22,7 +28,13 @@
 //!     ControlFlow::Continue(())
 //! })?;
 //! println!("{} matched", stats.matched);
-//! # Ok::<(), ApiError>(())
+//!
+//! let window = Window::parse("Europe/Berlin", Some("2024-06-01"), None)?;
+//! let options = ReportOptions { window, limit: Some(50), ..ReportOptions::default() };
+//! let explorer = ReportName::Explorer { sort: Sort::TimeDesc };
+//! let table = workspace.report(&explorer, &request, &options)?;
+//! write_table(&table, ReportFormat::Csv, &mut std::io::stdout().lock())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::ops::ControlFlow;
