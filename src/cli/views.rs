@@ -111,8 +111,9 @@ pub fn run(view: ViewRun<'_>, store: &Path, quiet: bool) -> Outcome {
         let source = if view.input.is_empty() { "the index" } else { "the --input files" };
         let _ = writeln!(
             io::stderr().lock(),
-            "tagq: no email in {source} has network message id '{message_id}' and matches the \
-             query; check the id, or ingest the export that contains the message"
+            "tagq: no email in {source} has network message id '{message_id}' within the query \
+             and the --since/--until window; check the id, or ingest the export that contains \
+             the message"
         );
         return Ok(EXIT_NO_MATCH);
     }
