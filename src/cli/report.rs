@@ -72,7 +72,7 @@ fn build_from_index(
     builder: &mut dyn ReportBuilder,
 ) -> Result<u64, Failure> {
     let request = QueryRequest {
-        query: args.query.clone(),
+        query: name.query_for(&args.query),
         parse: parse_options(&args.query_options),
         resolve: resolve_options(&args.query_options)?,
         kind: name.kind(),
@@ -92,7 +92,7 @@ fn build_from_index(
     });
     match result {
         Ok(_) => Ok(matched),
-        Err(ApiError::Index(error)) => Err(super::query::index_failure(&args.query, error)),
+        Err(ApiError::Index(error)) => Err(super::query::index_failure(&request.query, error)),
         Err(error) => Err(Failure::Message(error.to_string())),
     }
 }
@@ -108,7 +108,7 @@ fn build_from_files(
     quiet: bool,
 ) -> Result<u64, Failure> {
     let job = FilterJob {
-        query: args.query.clone(),
+        query: name.query_for(&args.query),
         parse: parse_options(&args.query_options),
         resolve: resolve_options(&args.query_options)?,
         read: read_options(&args.read)?,
@@ -129,7 +129,7 @@ fn build_from_files(
     let summary = match result {
         Ok(Ok(summary)) => summary,
         Ok(Err(error)) => return Err(error.into()),
-        Err(error) => return Err(super::filter::stream_failure(&args.query, error)),
+        Err(error) => return Err(super::filter::stream_failure(&job.query, error)),
     };
     if let Some(error) = summary.errors.first() {
         return Err(Failure::Message(format!(

@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use super::ReportError;
 use super::table::{Cell, Table};
 
-/// How a chart is drawn.
+/// The chart type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChartKind {
     /// One stacked bar per day, one colour per series.
@@ -22,7 +22,7 @@ pub enum ChartKind {
     Lines,
 }
 
-/// Which table columns a chart draws.
+/// The table columns that a chart draws.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChartSpec {
     /// Bars or lines.
@@ -98,7 +98,8 @@ fn collect(table: &Table, spec: &ChartSpec) -> Result<ChartData, ReportError> {
             _ => 0,
         };
         let name = series_name(row, &series_indexes, &spec.value_column);
-        *sums.entry(name).or_default().entry(day.clone()).or_default() += value;
+        let sum = sums.entry(name).or_default().entry(day.clone()).or_default();
+        *sum = sum.saturating_add(value);
         days.insert(day);
     }
     let days: Vec<String> = days.into_iter().collect();
@@ -133,17 +134,21 @@ fn merge_small_series(series: &mut Vec<(String, Vec<u64>)>) {
         return;
     }
     series.sort_by_key(|(name, values)| {
-        (std::cmp::Reverse(values.iter().sum::<u64>()), name.clone())
+        (std::cmp::Reverse(saturating_sum(values.iter().copied())), name.clone())
     });
     let rest = series.split_off(MAX_SERIES - 1);
     let days = rest.first().map_or(0, |(_, values)| values.len());
     let mut other = vec![0u64; days];
     for (_, values) in rest {
         for (sum, value) in other.iter_mut().zip(values) {
-            *sum += value;
+            *sum = sum.saturating_add(value);
         }
     }
     series.push(("other".to_string(), other));
+}
+
+fn saturating_sum(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0, u64::saturating_add)
 }
 
 /// Replaces control characters, which XML 1.0 does not allow in text, by spaces.
@@ -213,7 +218,9 @@ type Chart<'a, DB> = ChartContext<
 fn y_top(kind: ChartKind, data: &ChartData) -> u64 {
     let max = match kind {
         ChartKind::Bars => (0..data.days.len())
-            .map(|day| data.series.iter().map(|(_, v)| v.get(day).copied().unwrap_or(0)).sum())
+            .map(|day| {
+                saturating_sum(data.series.iter().map(|(_, v)| v.get(day).copied().unwrap_or(0)))
+            })
             .max()
             .unwrap_or(0),
         ChartKind::Lines => {
@@ -240,7 +247,7 @@ fn draw_bars<DB: DrawingBackend>(
                 let mut bar = Rectangle::new(
                     [
                         (SegmentValue::Exact(day), bottom),
-                        (SegmentValue::Exact(day + 1), bottom + value),
+                        (SegmentValue::Exact(day.saturating_add(1)), bottom.saturating_add(*value)),
                     ],
                     color.filled(),
                 );
@@ -249,7 +256,7 @@ fn draw_bars<DB: DrawingBackend>(
             })
             .collect();
         for (bottom, value) in bottoms.iter_mut().zip(values) {
-            *bottom += value;
+            *bottom = bottom.saturating_add(*value);
         }
         chart
             .draw_series(bars)?

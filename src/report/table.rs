@@ -3,8 +3,8 @@
 //! Every output names the report's time zone: the text table in its header line, CSV in the
 //! names of day and time columns (`day (Europe/Berlin)`), JSON in a `time_zone` key.
 //!
-//! CSV output is meant to be opened in spreadsheets, and text such as email subjects is chosen
-//! by attackers, so a text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+//! CSV output is opened in spreadsheets, and attackers choose text such as email subjects.
+//! So a text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
 //! gets a leading `'` and is shown as text instead of being run as a formula. Counts are never
 //! changed, and neither is a cell of a numeric column that parses as a number (`-5`).
 
@@ -30,10 +30,10 @@ pub struct Table {
 pub struct Column {
     /// Column name.
     pub name: String,
-    /// Whether the column holds numbers: right-aligned in text, and number-like text is left
+    /// Whether the column contains numbers: right-aligned in text, and number-like text is left
     /// as is in CSV.
     pub numeric: bool,
-    /// Whether the column holds days or times in the report's zone, so that its CSV name
+    /// Whether the column contains days or times in the report's zone, so that its CSV name
     /// carries the zone.
     pub zoned: bool,
 }

@@ -3,8 +3,8 @@
 //!
 //! An email counts once under each of its threat types (an email with `Phish,Spam` counts
 //! under both). Detection technologies are paired with the threat type they detected when the
-//! export gives them per type (the `DetectionMethods` object `{"Phish":["Spoof DMARC"]}`);
-//! otherwise every technology of the email counts under every threat type. Emails without a
+//! export gives them per type, as the `DetectionMethods` object `{"Phish":["Spoof DMARC"]}` does.
+//! Otherwise every technology of the email counts under every threat type. Emails without a
 //! threat type are left out.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -44,8 +44,8 @@ impl Window {
     }
 
     /// Parses a window bound. An RFC 3339 time is taken as is, a date-time without offset is
-    /// read in the window's zone, and a date means the start of that day in the zone, or for
-    /// `until` (`end_of_day`) the start of the next day, so that `--until 2024-03-31` includes
+    /// read in the window's zone. A date means the start of that day in the zone, or with
+    /// `end_of_day` (for `until`) the start of the next day, so `--until 2024-03-31` includes
     /// all of March 31.
     ///
     /// # Errors
