@@ -418,7 +418,8 @@ fn report_kinds(name: &ReportName) -> Vec<Option<RecordKind>> {
 }
 
 /// Returns the query that a report runs: the caller's query, which the email view combines with
-/// a condition on its message id. Error offsets of a report's query refer to this text.
+/// a condition on its message id and other reports narrow as [`ReportName::query_for`] does.
+/// Error offsets of a report's query refer to this text.
 pub fn report_query(name: &ReportName, query: &str) -> String {
     match name {
         ReportName::Email { message_id } if query.trim().is_empty() => {
@@ -427,7 +428,7 @@ pub fn report_query(name: &ReportName, query: &str) -> String {
         ReportName::Email { message_id } => {
             format!("{} and ({query})", email::message_query(message_id))
         }
-        _ => query.to_string(),
+        other => other.query_for(query),
     }
 }
 

@@ -248,3 +248,30 @@ fn files_break_keeps_summary() {
     assert_eq!(summary.matched, all);
     assert!(summary.records > all, "every record is read: {}", summary.records);
 }
+
+#[test]
+fn every_report_same_from_files() {
+    use tagq::records::read::ReadOptions;
+    use tagq::report::{ReportName, ReportOptions};
+
+    let store = fixture_store();
+    let workspace = Workspace::open(store.path()).expect("open workspace");
+    let request = request("tag:*", None, Sort::Stored, None);
+    let options = ReportOptions::default();
+    let names = [
+        ReportName::Alerts,
+        ReportName::ThreatProtection,
+        ReportName::PriorityIssues,
+        ReportName::Explorer { sort: Sort::Time },
+        ReportName::Email { message_id: "11111111-aaaa-4000-8000-000000000001".to_string() },
+        ReportName::Campaigns,
+    ];
+    for name in names {
+        let indexed = workspace.report(&name, &request, &options).expect("index report");
+        let (streamed, _) = workspace
+            .report_files(&export_files(), &ReadOptions::default(), &name, &request, &options)
+            .expect("files report");
+        assert!(!indexed.rows.is_empty(), "{name} has rows");
+        assert_eq!(indexed, streamed, "{name}");
+    }
+}
