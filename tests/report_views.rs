@@ -63,7 +63,7 @@ impl Setup {
         setup.ok(&["tag", "create", "Finance"]);
         setup.ok(&["tag", "add", "Finance", "finance@contoso.test"]);
         setup.ok(&["ingest", &setup.arg("emails.csv")]);
-        setup.ok(&["ingest", "--kind", "campaign", &setup.arg("campaigns.csv")]);
+        setup.ok(&["ingest", &setup.arg("campaigns.csv")]);
         setup
     }
 
@@ -360,10 +360,13 @@ fn campaigns_from_files_match_index() {
     let setup = Setup::new();
     let indexed = setup.json(&["campaigns", "tag:*"]);
     let emails = setup.arg("emails.csv");
-    let streamed = setup.json(&["campaigns", "tag:*", "--input", &emails]);
+    let campaigns = setup.arg("campaigns.csv");
+    let streamed = setup.json(&["campaigns", "tag:*", "--input", &emails, &campaigns]);
+    assert_eq!(indexed, streamed);
+    let only_emails = setup.json(&["campaigns", "tag:*", "--input", &emails]);
     let clusters: Vec<Value> =
         rows(&indexed).into_iter().filter(|r| r["source"] == "email cluster").collect();
-    assert_eq!(clusters, rows(&streamed));
+    assert_eq!(clusters, rows(&only_emails));
 }
 
 #[test]
