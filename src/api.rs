@@ -7,11 +7,17 @@
 //! the same records for the same query, tags and directory. Both call back with each
 //! matching record and the tags of its users, and stop early when the callback breaks.
 //!
+//! [`Workspace::report`] and [`Workspace::report_files`] build one of the reports of
+//! `tagq report` and return its [`Table`], which [`crate::report::write_table`] writes as a
+//! text table, CSV or JSON. The same query and options give the same table as the command
+//! line.
+//!
 //! ```no_run
 //! use std::ops::ControlFlow;
 //! use std::path::Path;
-//! use tagq::api::{ApiError, Workspace};
-//! use tagq::index::QueryRequest;
+//! use tagq::api::Workspace;
+//! use tagq::index::{QueryRequest, Sort};
+//! use tagq::report::{ReportFormat, ReportName, ReportOptions, Window, write_table};
 //!
 //! let workspace = Workspace::open(Path::new("/var/lib/tagq"))?;
 //! let query = "recipient.tag:\"Priority account\"".to_string();
@@ -22,7 +28,13 @@
 //!     ControlFlow::Continue(())
 //! })?;
 //! println!("{} matched", stats.matched);
-//! # Ok::<(), ApiError>(())
+//!
+//! let window = Window::parse("Europe/Berlin", Some("2024-06-01"), None)?;
+//! let options = ReportOptions { window, limit: Some(50), ..ReportOptions::default() };
+//! let explorer = ReportName::Explorer { sort: Sort::TimeDesc };
+//! let table = workspace.report(&explorer, &request, &options)?;
+//! write_table(&table, ReportFormat::Csv, &mut std::io::stdout().lock())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::ops::ControlFlow;
@@ -201,7 +213,9 @@ impl Workspace {
     /// Runs `request` over export files with the streaming filter and calls `f` like
     /// [`Workspace::query`]: the same records, tags and order for the same sort and limit.
     /// `Sort::Stored` keeps the files' order. Inputs or records that cannot be read are listed
-    /// in the returned summary's `errors`, and the other inputs are still read.
+    /// in the returned summary's `errors`, and the other inputs are still read. The files are
+    /// read to the end even after `f` breaks or the limit is reached, so that the summary
+    /// counts every record and lists every problem.
     ///
     /// # Errors
     ///
@@ -239,17 +253,16 @@ impl Workspace {
         let limit = request.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         if request.sort == Sort::Stored {
             let mut delivered = 0usize;
-            let result = stream::run(files, &job, &lookup, &mut |record: &Record| {
-                if limit.is_some_and(|limit| delivered >= limit) {
-                    return Ok(());
+            let mut stopped = false;
+            let summary = stream::run(files, &job, &lookup, &mut |record: &Record| {
+                if stopped || limit.is_some_and(|limit| delivered >= limit) {
+                    return Ok::<(), ()>(());
                 }
                 delivered += 1;
-                match f(record, &user_tags(&lookup, record)) {
-                    ControlFlow::Continue(()) => Ok(()),
-                    ControlFlow::Break(()) => Err(()),
-                }
+                stopped = f(record, &user_tags(&lookup, record)).is_break();
+                Ok(())
             })?;
-            return Ok(result.unwrap_or_default());
+            return Ok(summary.unwrap_or_default());
         }
         let mut matches = Vec::new();
         let summary = stream::run(files, &job, &lookup, &mut |record: &Record| {
@@ -336,11 +349,25 @@ impl Workspace {
         run: &mut Runner<'_>,
     ) -> Result<Table, ApiError> {
         let mut builder = self.builder(name, options);
+        // The explorer list comes back in the list's own order, so the records after the last
+        // row of the requested page are not needed.
+        let (sort, needed) = match name {
+            ReportName::Explorer { sort } => {
+                (*sort, options.limit.map(|limit| limit.saturating_add(options.offset)))
+            }
+            _ => (Sort::Stored, None),
+        };
+        let mut added = 0usize;
         let mut add = |record: &Record, users: &[UserTags]| {
             if options.accepts(record) {
                 builder.add(record, users);
+                added += 1;
             }
-            ControlFlow::Continue(())
+            if needed.is_some_and(|needed| added >= needed) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         };
         let query = report_query(name, &request.query);
         let kinds = report_kinds(name);
@@ -350,7 +377,7 @@ impl Workspace {
             let request = QueryRequest {
                 query: query.clone(),
                 kind: *kind,
-                sort: Sort::Stored,
+                sort,
                 limit: None,
                 ..request.clone()
             };
@@ -390,8 +417,10 @@ fn report_kinds(name: &ReportName) -> Vec<Option<RecordKind>> {
     }
 }
 
-/// Returns the query of a report: the email view adds the message id to the caller's query.
-fn report_query(name: &ReportName, query: &str) -> String {
+/// Returns the query that a report runs: the caller's query, which the email view combines with
+/// a condition on its message id and other reports narrow as [`ReportName::query_for`] does.
+/// Error offsets of a report's query refer to this text.
+pub fn report_query(name: &ReportName, query: &str) -> String {
     match name {
         ReportName::Email { message_id } if query.trim().is_empty() => {
             email::message_query(message_id)
@@ -399,7 +428,7 @@ fn report_query(name: &ReportName, query: &str) -> String {
         ReportName::Email { message_id } => {
             format!("{} and ({query})", email::message_query(message_id))
         }
-        _ => query.to_string(),
+        other => other.query_for(query),
     }
 }
 

@@ -207,3 +207,71 @@ fn example_pipeline_writes_csv_and_json() {
     assert_eq!(json["time_zone"], "Europe/Berlin");
     assert_eq!(json["rows"].as_array().map(Vec::len), Some(5));
 }
+
+#[test]
+fn report_page_equals_files_page() {
+    use tagq::records::read::ReadOptions;
+    use tagq::report::{ReportName, ReportOptions};
+
+    let store = fixture_store();
+    let workspace = Workspace::open(store.path()).expect("open workspace");
+    let request = request("tag:*", None, Sort::Stored, None);
+    for sort in [Sort::Time, Sort::TimeDesc] {
+        let name = ReportName::Explorer { sort };
+        let options = ReportOptions { limit: Some(2), offset: 1, ..ReportOptions::default() };
+        let indexed = workspace.report(&name, &request, &options).expect("index report");
+        let (streamed, summaries) = workspace
+            .report_files(&export_files(), &ReadOptions::default(), &name, &request, &options)
+            .expect("files report");
+        assert!(summaries.iter().all(|s| s.errors.is_empty()));
+        assert_eq!(indexed.rows.len(), 2);
+        assert_eq!(indexed, streamed, "sorted {sort:?}");
+        let full = workspace.report(&name, &request, &ReportOptions::default()).expect("report");
+        assert_eq!(indexed.rows[..], full.rows[1..3]);
+    }
+}
+
+#[test]
+fn files_break_keeps_summary() {
+    let store = fixture_store();
+    let workspace = Workspace::open(store.path()).expect("open workspace");
+    let request = request("tag:*", None, Sort::Stored, None);
+    let all = rows_from_files(&workspace, &request).len() as u64;
+    let mut seen = 0;
+    let summary = workspace
+        .filter_files(&export_files(), &request, &mut |_, _| {
+            seen += 1;
+            ControlFlow::Break(())
+        })
+        .expect("streaming filter");
+    assert_eq!(seen, 1);
+    assert_eq!(summary.matched, all);
+    assert!(summary.records > all, "every record is read: {}", summary.records);
+}
+
+#[test]
+fn every_report_same_from_files() {
+    use tagq::records::read::ReadOptions;
+    use tagq::report::{ReportName, ReportOptions};
+
+    let store = fixture_store();
+    let workspace = Workspace::open(store.path()).expect("open workspace");
+    let request = request("tag:*", None, Sort::Stored, None);
+    let options = ReportOptions::default();
+    let names = [
+        ReportName::Alerts,
+        ReportName::ThreatProtection,
+        ReportName::PriorityIssues,
+        ReportName::Explorer { sort: Sort::Time },
+        ReportName::Email { message_id: "11111111-aaaa-4000-8000-000000000001".to_string() },
+        ReportName::Campaigns,
+    ];
+    for name in names {
+        let indexed = workspace.report(&name, &request, &options).expect("index report");
+        let (streamed, _) = workspace
+            .report_files(&export_files(), &ReadOptions::default(), &name, &request, &options)
+            .expect("files report");
+        assert!(!indexed.rows.is_empty(), "{name} has rows");
+        assert_eq!(indexed, streamed, "{name}");
+    }
+}

@@ -532,12 +532,22 @@ pub enum ReportOutputArg {
 /// Arguments of `tagq report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The report: alerts, threat-protection or priority-issues
+    /// The report: alerts, threat-protection, priority-issues, explorer, campaigns, or email
+    /// followed by a NETWORK_MESSAGE_ID in place of the query
     pub name: String,
 
     /// Only records matching this query, in the filter syntax [default: every record]
     #[arg(default_value = "")]
     pub query: String,
+
+    /// The email report's query, after its message id [default: every record of the message]
+    #[arg(value_name = "EMAIL_QUERY")]
+    pub email_query: Option<String>,
+
+    /// Row order of the explorer report: time (oldest first) or -time (newest first, the
+    /// default)
+    #[arg(long, value_enum, value_name = "ORDER", allow_hyphen_values = true)]
+    pub sort: Option<SortArg>,
 
     /// Only records at or after this time: a date (in --tz), a local date-time or RFC 3339
     #[arg(long, value_name = "TIME")]

@@ -15,6 +15,7 @@ mod query;
 mod report;
 mod role;
 mod tag;
+mod views;
 
 use std::io::{self, Write};
 use std::path::PathBuf;

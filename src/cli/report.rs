@@ -34,6 +34,9 @@ pub fn run(args: &ReportArgs, store: &Path, quiet: bool) -> Outcome {
         ),
         None => None,
     };
+    if super::views::is_view(&name) {
+        return super::views::run_report(args, name, options, store, quiet);
+    }
 
     let mut builder = name.builder(&options);
     let matched = if args.input.is_empty() {

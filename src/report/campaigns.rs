@@ -9,7 +9,8 @@
 //! `recipient_count` when present. Recipients that the row lists by address are counted too,
 //! and the larger figure is shown. For an email group, the counts are distinct network
 //! message ids and distinct recipient addresses. Tagged recipients are distinct recipient
-//! addresses that carry the tag, with one numeric column per tag seen.
+//! addresses that carry the tag, with one numeric column per tag seen. An email cluster is
+//! named after the subject of its earliest email.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,6 +39,8 @@ enum Source {
 #[derive(Default)]
 struct Group {
     name: Option<String>,
+    /// The time of the email whose subject is the name, for email clusters.
+    named_at: Option<Timestamp>,
     kinds: Vec<String>,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
@@ -120,7 +123,16 @@ impl Group {
     }
 
     fn add_email(&mut self, record: &Record) {
-        self.set_name(text(record.field("subject")));
+        let earlier = match (record.time, self.named_at) {
+            (Some(time), Some(named_at)) => time < named_at,
+            (Some(_), None) => true,
+            (None, None) => self.name.is_none(),
+            (None, Some(_)) => false,
+        };
+        if let Some(subject) = text(record.field("subject")).filter(|_| earlier) {
+            self.name = Some(subject);
+            self.named_at = record.time;
+        }
         if let Cell::List(kinds) = list_cell(record.field("threat_types")) {
             kinds.into_iter().for_each(|kind| self.add_kind(kind));
         }
@@ -144,8 +156,7 @@ impl Group {
         }
     }
 
-    /// Keeps the first name seen, which for an email cluster is the subject of the first
-    /// email added.
+    /// Keeps the first campaign name seen.
     fn set_name(&mut self, name: Option<String>) {
         if self.name.is_none() {
             self.name = name;
@@ -281,7 +292,7 @@ mod tests {
         let first = &table.rows[0];
         assert_eq!(first[0], Cell::text("401"));
         assert_eq!(first[1], Cell::text("email cluster"));
-        assert_eq!(first[2], Cell::text("subject of m-2"));
+        assert_eq!(first[2], Cell::text("subject of m-1"));
         assert_eq!(first[3], Cell::List(vec!["Phish".to_string()]));
         assert_eq!(first[4], Cell::Time("2024-06-03T08:00:00+00:00".into()));
         assert_eq!(first[5], Cell::Time("2024-06-03T09:00:00+00:00".into()));
