@@ -420,6 +420,12 @@ fn bad_window_and_name_rejected() {
         .stderr(predicate::str::contains("invalid since time 'last week'"));
     store
         .cmd()
+        .args(["report", "alerts", "--by-tag"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the alerts report has no --by-tag breakdown"));
+    store
+        .cmd()
         .args(["report", "phishing"])
         .assert()
         .code(2)

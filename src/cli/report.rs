@@ -34,6 +34,9 @@ pub fn run(args: &ReportArgs, store: &Path, quiet: bool) -> Outcome {
         ),
         None => None,
     };
+    if args.by_tag && name != ReportName::ThreatProtection {
+        return Err(report_failure(report::ReportError::NoTagBreakdown(name.to_string())));
+    }
     if super::views::is_view(&name) {
         return super::views::run_report(args, name, options, store, quiet);
     }

@@ -58,6 +58,9 @@ pub enum ReportError {
     /// The chart could not be drawn.
     #[error("failed to draw the chart: {0}")]
     Chart(String),
+    /// The report has no breakdown by tag.
+    #[error("the {0} report has no --by-tag breakdown; only threat-protection has one")]
+    NoTagBreakdown(String),
     /// The report has no per-day series to draw.
     #[error("the {0} report has no chart; run it without --chart")]
     NoChart(String),
