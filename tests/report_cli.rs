@@ -314,25 +314,6 @@ fn clock_change_days_follow_time_zone() {
 }
 
 #[test]
-fn named_zone_works_without_system_database() {
-    let store = Store::new(&[(
-        "clock.csv",
-        "Timestamp,AlertId,Title,Severity,Status,EntityType,EvidenceRole,AccountUpn
-2024-03-30T23:30:00Z,cc-1,Before the change,High,New,User,Impacted,ann@contoso.test
-",
-    )]);
-    let output = store
-        .cmd()
-        .env("TZDIR", store.dir.path().join("no-zoneinfo"))
-        .args(["report", "alerts", "--tz", "Europe/Berlin", "--output", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["rows"][0]["first"], "2024-03-31T00:30:00+01:00");
-}
-
-#[test]
 fn csv_neutralises_formula_cells() {
     let store = Store::new(&[(
         "formulas.csv",

@@ -327,7 +327,9 @@ impl Spellings {
     pub(crate) fn key(&mut self, text: &str) -> String {
         let key: String =
             text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
-        self.first_seen.entry(key.clone()).or_insert_with(|| text.trim().to_string());
+        if !self.first_seen.contains_key(&key) {
+            self.first_seen.insert(key.clone(), text.trim().to_string());
+        }
         key
     }
 

@@ -177,6 +177,15 @@ mod tests {
     }
 
     #[test]
+    fn bundled_database_has_named_zones() {
+        // jiff falls back to this copy on machines without /usr/share/zoneinfo.
+        let zone = jiff::tz::TimeZoneDatabase::bundled().get("Europe/Berlin").unwrap();
+        let window = Window { since: None, until: None, zone, zone_name: "Europe/Berlin".into() };
+        assert_eq!(window.time(at("2024-03-30T23:30:00Z")), "2024-03-31T00:30:00+01:00");
+        assert_eq!(window.time(at("2024-03-31T01:30:00Z")), "2024-03-31T03:30:00+02:00");
+    }
+
+    #[test]
     fn utc_days_split_at_midnight() {
         let window = Window::parse("UTC", None, None).unwrap();
         assert_eq!(window.day(at("2024-03-30T23:30:00Z")), "2024-03-30");
