@@ -3,11 +3,15 @@
 //! Campaign records (rows of a campaign export) are merged by campaign id. Emails are grouped
 //! by their cluster id (`EmailClusterId`), which Defender gives to messages of similar content
 //! and origin, so a set of email exports without a campaign export still shows its
-//! campaigns. Emails without a cluster id belong to no group and are left out.
+//! campaigns. When a campaign row names a cluster id (an `EmailClusterId` or `ClusterId`
+//! column), the emails of that cluster count towards the campaign instead of forming a row of
+//! their own. This needs the campaign row itself to match the query: when only the emails
+//! match, as for a tag query on a campaign export that lists no recipients, they form a
+//! cluster row. Emails without a cluster id belong to no group and are left out.
 //!
-//! For a campaign record, the email and recipient counts are the export's `email_count` and
-//! `recipient_count` when present. Recipients that the row lists by address are counted too,
-//! and the larger figure is shown. For an email group, the counts are distinct network
+//! For a campaign, the email and recipient counts are the export's `email_count` and
+//! `recipient_count` when present. Recipients that the row lists by address and the messages
+//! and recipients of its cluster's emails are counted too, and the larger figure is shown. For an email group, the counts are distinct network
 //! message ids and distinct recipient addresses. Tagged recipients are distinct recipient
 //! addresses that carry the tag, with one numeric column per tag seen. An email cluster is
 //! named after the subject of its earliest email.
@@ -47,6 +51,8 @@ struct Group {
     exported_emails: Option<u64>,
     exported_recipients: Option<u64>,
     messages: BTreeSet<String>,
+    /// The cluster ids that a campaign export row names.
+    clusters: BTreeSet<String>,
     recipients: BTreeSet<String>,
     tagged: BTreeMap<String, BTreeSet<String>>,
 }
@@ -77,7 +83,8 @@ impl ReportBuilder for CampaignsReport {
         group.add_recipients(record, users);
     }
 
-    fn finish(self: Box<Self>) -> Table {
+    fn finish(mut self: Box<Self>) -> Table {
+        self.merge_clusters();
         let tags: BTreeSet<&String> =
             self.groups.values().flat_map(|group| group.tagged.keys()).collect();
         let mut columns = vec![
@@ -106,8 +113,44 @@ impl ReportBuilder for CampaignsReport {
     }
 }
 
+impl CampaignsReport {
+    /// Moves the figures of email clusters that a campaign names into that campaign.
+    fn merge_clusters(&mut self) {
+        let mut owners: BTreeMap<String, String> = BTreeMap::new();
+        for ((source, id), group) in &self.groups {
+            if *source == Source::Campaign {
+                for cluster in &group.clusters {
+                    owners.entry(cluster.clone()).or_insert_with(|| id.clone());
+                }
+            }
+        }
+        for (cluster, campaign) in owners {
+            let Some(emails) = self.groups.remove(&(Source::Cluster, cluster)) else { continue };
+            if let Some(owner) = self.groups.get_mut(&(Source::Campaign, campaign)) {
+                owner.absorb(emails);
+            }
+        }
+    }
+}
+
 impl Group {
+    /// Adds the messages, recipients and times of a cluster's emails to a campaign.
+    fn absorb(&mut self, emails: Group) {
+        self.see(emails.first);
+        self.see(emails.last);
+        self.messages.extend(emails.messages);
+        self.recipients.extend(emails.recipients);
+        for (tag, addresses) in emails.tagged {
+            self.tagged.entry(tag).or_default().extend(addresses);
+        }
+    }
+
     fn add_campaign(&mut self, record: &Record) {
+        for column in ["EmailClusterId", "ClusterId"] {
+            if let Some(cluster) = text(record.extra_field(column)) {
+                self.clusters.insert(cluster);
+            }
+        }
         self.set_name(text(record.field("name")));
         if let Some(kind) = text(record.field("type")) {
             self.add_kind(kind);
@@ -186,7 +229,12 @@ impl Group {
             Source::Campaign => {
                 let listed = self.recipients.len() as u64;
                 let recipients = self.exported_recipients.map_or(listed, |n| n.max(listed));
-                let emails = self.exported_emails.map_or(Cell::Empty, Cell::Count);
+                let messages = self.messages.len() as u64;
+                let emails = match self.exported_emails {
+                    Some(n) => Cell::Count(n.max(messages)),
+                    None if messages > 0 => Cell::Count(messages),
+                    None => Cell::Empty,
+                };
                 ("campaign export", emails, recipients)
             }
             Source::Cluster => {
@@ -304,6 +352,28 @@ mod tests {
         assert_eq!(second[0], Cell::text("402"));
         assert_eq!(second[8], Cell::Count(0));
         assert_eq!(second[9], Cell::Count(1));
+    }
+
+    #[test]
+    fn cluster_emails_count_towards_campaign() {
+        let mut campaign = record(RecordKind::Campaign, "cmp-1", "2024-06-01T00:00:00Z", &[]);
+        campaign.fields.insert("email_count", Value::Int(1));
+        campaign.extra.push(("EmailClusterId".to_string(), Value::Int(401)));
+        let table = build(&[
+            (campaign, Vec::new()),
+            (email("m-1", "401", "2024-06-03T08:00:00Z", "a@x"), tagged("a@x", &["VIP"])),
+            (email("m-2", "401", "2024-06-04T08:00:00Z", "b@x"), Vec::new()),
+            (email("m-3", "402", "2024-06-05T08:00:00Z", "c@x"), Vec::new()),
+        ]);
+        assert_eq!(table.rows.len(), 2);
+        let row = &table.rows[0];
+        assert_eq!(row[0], Cell::text("cmp-1"));
+        assert_eq!(row[4], Cell::Time("2024-06-01T00:00:00+00:00".into()));
+        assert_eq!(row[5], Cell::Time("2024-06-04T08:00:00+00:00".into()));
+        assert_eq!(row[6], Cell::Count(2));
+        assert_eq!(row[7], Cell::Count(2));
+        assert_eq!(row[8], Cell::Count(1));
+        assert_eq!(table.rows[1][0], Cell::text("402"));
     }
 
     #[test]
