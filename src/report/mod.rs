@@ -377,6 +377,26 @@ mod tests {
     }
 
     #[test]
+    fn build_keeps_window_and_pages() {
+        let options = ReportOptions {
+            window: Window::parse("UTC", Some("2024-06-02"), None).unwrap(),
+            limit: Some(1),
+            ..ReportOptions::default()
+        };
+        let records = [
+            testing::alert("a1", "2024-06-01T10:00:00Z", "High", "New"),
+            testing::alert("a2", "2024-06-02T10:00:00Z", "High", "New"),
+            testing::alert("a3", "2024-06-03T10:00:00Z", "Low", "New"),
+        ];
+        let no_users: &[UserTags] = &[];
+        let table =
+            build(&ReportName::Alerts, &options, records.iter().map(|record| (record, no_users)));
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0][0], Cell::Time("2024-06-02".into()));
+        assert_eq!(table.rows[0][3], Cell::Count(1));
+    }
+
+    #[test]
     fn names_round_trip() {
         for name in [ReportName::Alerts, ReportName::ThreatProtection, ReportName::PriorityIssues] {
             assert_eq!(name.as_str().parse::<ReportName>().unwrap(), name);
