@@ -537,7 +537,7 @@ pub struct ReportArgs {
     pub name: String,
 
     /// Only records matching this query, in the filter syntax [default: every record]
-    #[arg(default_value = "")]
+    #[arg(default_value = "", hide_default_value = true)]
     pub query: String,
 
     /// The email report's query, after its message id [default: every record of the message]
