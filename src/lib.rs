@@ -14,8 +14,10 @@
 //! - [`eval`]: record-at-a-time evaluation of a resolved query;
 //! - [`index`]: the persistent roaring-bitmap index that `tagq query` reads;
 //! - [`store`]: the on-disk store with atomic commits;
-//! - [`generate`]: synthetic datasets in the export shapes, for benchmarks.
+//! - [`generate`]: synthetic datasets in the export shapes, for benchmarks;
+//! - [`api`]: the embedding API for report pipelines: a store's queries and reports in a few calls.
 
+pub mod api;
 pub mod catalog;
 #[doc(hidden)]
 pub mod cli;
@@ -25,6 +27,7 @@ pub mod filter;
 pub mod generate;
 pub mod index;
 pub mod records;
+pub mod report;
 pub mod store;
 pub mod text;
 pub mod time;

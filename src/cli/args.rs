@@ -61,6 +61,8 @@ pub enum Command {
     Index(IndexCommand),
     /// Write a synthetic dataset (directory, tags, emails, alerts, campaigns) from a seed
     Generate(GenerateArgs),
+    /// Summarise the indexed records matching a query as a report table or chart
+    Report(ReportArgs),
 }
 
 /// Input format names for `--format`.
@@ -514,4 +516,76 @@ pub struct GenerateArgs {
     /// Exponent s of the Zipf distribution of recipients (0 is uniform)
     #[arg(long, value_name = "S", default_value_t = 1.0)]
     pub zipf: f64,
+}
+
+/// Output formats of `tagq report`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportOutputArg {
+    /// Aligned text columns under a header line that names the time zone
+    Table,
+    /// Comma-separated values; text that a spreadsheet would run as a formula gets a leading '
+    Csv,
+    /// One JSON object with the title, time zone, columns and rows
+    Json,
+}
+
+/// Arguments of `tagq report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report: alerts, threat-protection, priority-issues, explorer, campaigns, or email
+    /// followed by a NETWORK_MESSAGE_ID in place of the query
+    pub name: String,
+
+    /// Only records matching this query, in the filter syntax [default: every record]
+    #[arg(default_value = "", hide_default_value = true)]
+    pub query: String,
+
+    /// The email report's query, after its message id [default: every record of the message]
+    #[arg(value_name = "EMAIL_QUERY")]
+    pub email_query: Option<String>,
+
+    /// Row order of the explorer report: time (oldest first) or -time (newest first, the
+    /// default)
+    #[arg(long, value_enum, value_name = "ORDER", allow_hyphen_values = true)]
+    pub sort: Option<SortArg>,
+
+    /// Only records at or after this time: a date (in --tz), a local date-time or RFC 3339
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only records before this time; a date includes that whole day (in --tz)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Output format
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub output: ReportOutputArg,
+
+    /// Also draw the report as an SVG chart into this file
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
+
+    /// Print at most N rows
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Leave out the first N rows
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: usize,
+
+    /// Add a tag column with one group per tag of the involved users (threat-protection)
+    #[arg(long)]
+    pub by_tag: bool,
+
+    /// Read these export files instead of the store's index
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub input: Vec<PathBuf>,
+
+    /// How to read the files of --input.
+    #[command(flatten)]
+    pub read: InputOptions,
+
+    /// Query language options; --tz also sets the zone of the report's days and times.
+    #[command(flatten)]
+    pub query_options: QueryOptions,
 }

@@ -73,19 +73,7 @@ fn exit_status(summary: &Summary) -> i32 {
 
 /// Lists the tags of each user of the record that carries any.
 pub(super) fn user_tags(lookup: &dyn TagLookup, record: &Record) -> Vec<UserTags> {
-    let mut result = Vec::new();
-    for reference in &record.users {
-        let Some(user) = lookup.resolve(reference) else { continue };
-        let tags = lookup.tags_of(user);
-        if tags.is_empty() {
-            continue;
-        }
-        let address =
-            reference.address.clone().or_else(|| reference.object_id.clone()).unwrap_or_default();
-        let tags = tags.iter().map(|t| lookup.tag_name(*t).to_string()).collect();
-        result.push(UserTags { role: reference.role(), address, tags });
-    }
-    result
+    crate::eval::user_tags(lookup, record)
 }
 
 /// Warns on stderr about tag names in the query that no tag has, since such a name matches no
@@ -161,7 +149,7 @@ fn report(summary: &Summary, query: &str, quiet: bool) {
     }
 }
 
-fn stream_failure(query: &str, error: StreamError) -> Failure {
+pub(super) fn stream_failure(query: &str, error: StreamError) -> Failure {
     match error {
         StreamError::Query(e) => Failure::Message(render_query_error(query, &e)),
         StreamError::Resolve { file, kind, error } => Failure::Message(format!(
@@ -202,6 +190,7 @@ fn filter_job(args: &FilterArgs) -> Result<FilterJob, Failure> {
         resolve: resolve_options(&args.query_options)?,
         read: read_options(&args.input)?,
         kind: args.kind,
+        only: None,
     })
 }
 

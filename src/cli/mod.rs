@@ -12,8 +12,10 @@ mod generate;
 mod ingest;
 mod output;
 mod query;
+mod report;
 mod role;
 mod tag;
+mod views;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -89,6 +91,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Query(args) => query::run(&args, &store, cli.quiet),
         Command::Index(command) => query::index(command, &store, cli.quiet),
         Command::Generate(args) => generate::run(&args, cli.quiet),
+        Command::Report(args) => report::run(&args, &store, cli.quiet),
     }
 }
 

@@ -111,7 +111,7 @@ pub fn index(command: IndexCommand, store: &Path, quiet: bool) -> Outcome {
     }
 }
 
-fn index_failure(query: &str, error: IndexError) -> Failure {
+pub(super) fn index_failure(query: &str, error: IndexError) -> Failure {
     match error {
         IndexError::Query(e) => Failure::Message(render_query_error(query, &e)),
         IndexError::Resolve { file, kind, error } => Failure::Message(format!(

@@ -28,6 +28,9 @@ pub struct FilterJob {
     pub read: ReadOptions,
     /// Only records of this kind are tested; `None` tests every kind found.
     pub kind: Option<RecordKind>,
+    /// Only records of this kind are tested, but unlike `kind` records keep the mapping that
+    /// detection gives them. An index query with a kind selects records this way.
+    pub only: Option<RecordKind>,
 }
 
 /// An error that stops the job.
@@ -220,7 +223,7 @@ impl<'a> FileRun<'a> {
     }
 
     fn is_requested(&self, kind: RecordKind) -> bool {
-        self.job.kind.is_none_or(|k| k == kind)
+        self.job.kind.is_none_or(|k| k == kind) && self.job.only.is_none_or(|k| k == kind)
     }
 
     fn verdict(&self, mapped: &Result<Mapped, MapError>) -> bool {

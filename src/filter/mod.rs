@@ -1,6 +1,6 @@
 //! The filter language: a Kibana-style query syntax with tag predicates.
 //!
-//! [`parse`] turns query text into the tree of [`ast`], [`print`] writes a tree back in
+//! [`parse`] turns query text into the tree of [`ast`], [`print()`] writes a tree back in
 //! canonical form, and [`resolve`] checks a tree against a record [`schema::Schema`] and
 //! converts its values, giving a [`resolved::Query`].
 
