@@ -11,9 +11,9 @@ use crate::catalog::TagLookup;
 use crate::eval::Matcher;
 use crate::filter::ast::Node;
 use crate::filter::{self, FilterError, ParseOptions, ResolveOptions};
-use crate::records::map::{self, MapContext, MapError, Mapped};
+use crate::records::map::{self, ExtraColumns, MapContext, MapError, Mapped};
 use crate::records::read::{self, ReadError, ReadOptions};
-use crate::records::{Record, RecordKind, Role, SourceFormat};
+use crate::records::{Record, RecordKind, Role, SourceFormat, UserRef};
 
 /// A filter run: the query with its options, and how to read the inputs.
 #[derive(Clone, Debug, Default)]
@@ -114,6 +114,9 @@ pub fn parse_query(job: &FilterJob) -> Result<(Node, Vec<filter::Diagnostic>), S
 /// Runs the filter over `inputs` (`-` is standard input) and calls `on_match` for every match,
 /// in input order. A failing `on_match` (a closed pipe) stops the job with that error.
 ///
+/// To save copies, records after the first of each kind in an input carry in [`Record::extra`]
+/// only the columns that the query reads. Their other fields and [`Record::raw`] are complete.
+///
 /// # Errors
 ///
 /// Returns [`StreamError`] for a query that does not parse or does not fit the records. Problems
@@ -127,7 +130,7 @@ pub fn run<E>(
     let (root, query_warnings) = parse_query(job)?;
     let mut summary = Summary { query_warnings, ..Summary::default() };
     for input in inputs {
-        let mut file = FileRun { job, root: &root, lookup, matchers: HashMap::new() };
+        let mut file = FileRun::new(job, &root, lookup);
         match file.run(input, &mut summary, on_match)? {
             Ok(()) => {}
             Err(e) => return Ok(Err(e)),
@@ -142,9 +145,22 @@ struct FileRun<'a> {
     root: &'a Node,
     lookup: &'a dyn TagLookup,
     matchers: HashMap<RecordKind, Matcher<'a>>,
+    /// The source columns that mapping copies into records. A kind with a matcher gets the
+    /// columns its query reads, a kind that is not tested gets none, and other kinds get all.
+    extra: ExtraColumns,
 }
 
 impl<'a> FileRun<'a> {
+    fn new(job: &'a FilterJob, root: &'a Node, lookup: &'a dyn TagLookup) -> FileRun<'a> {
+        let mut extra = ExtraColumns::default();
+        for kind in RecordKind::ALL {
+            if job.kind.is_some_and(|k| k != kind) {
+                extra.keep_only(kind, Vec::new());
+            }
+        }
+        FileRun { job, root, lookup, matchers: HashMap::new(), extra }
+    }
+
     fn run<E>(
         &mut self,
         input: &Path,
@@ -173,16 +189,15 @@ impl<'a> FileRun<'a> {
                     break;
                 }
             };
-            let mapped: Vec<Result<Mapped, MapError>> =
-                batch.par_iter().map(|item| map::map_item(item, &context)).collect();
+            let mapped: Vec<Result<Mapped, MapError>> = batch
+                .par_iter()
+                .map(|item| map::map_item_with(item, &context, &self.extra))
+                .collect();
             self.prepare_matchers(&mapped, &context)?;
-            let verdicts: Vec<bool> = mapped.par_iter().map(|m| self.verdict(m)).collect();
-            let unresolved: Vec<Vec<String>> =
-                mapped.par_iter().map(|m| self.unresolved(m)).collect();
-            for addresses in unresolved {
-                summary.note_unresolved(addresses);
-            }
-            for (item, matched) in mapped.into_iter().zip(verdicts) {
+            let verdicts: Vec<(bool, Vec<String>)> =
+                mapped.par_iter().map(|m| self.verdict(m)).collect();
+            for (item, (matched, unresolved)) in mapped.into_iter().zip(verdicts) {
+                summary.note_unresolved(unresolved);
                 if let Err(e) = self.account(item, matched, summary, on_match) {
                     return Ok(Err(e));
                 }
@@ -214,7 +229,9 @@ impl<'a> FileRun<'a> {
                         error: Box::new(error),
                     }
                 })?;
-            self.matchers.insert(record.kind, Matcher::new(&query, self.lookup));
+            let matcher = Matcher::new(&query, self.lookup);
+            self.extra.keep_only(record.kind, matcher.columns());
+            self.matchers.insert(record.kind, matcher);
         }
         Ok(())
     }
@@ -223,25 +240,22 @@ impl<'a> FileRun<'a> {
         self.job.kind.is_none_or(|k| k == kind)
     }
 
-    fn verdict(&self, mapped: &Result<Mapped, MapError>) -> bool {
-        match mapped {
-            Ok(Mapped::Record(record)) => {
-                self.matchers.get(&record.kind).is_some_and(|m| m.matches(record))
-            }
-            _ => false,
-        }
-    }
-
-    /// Lists the recipient and alert-user addresses of a record that resolve to no directory
-    /// user, so that tags cannot apply to them. Senders are left out, since most are external.
-    fn unresolved(&self, mapped: &Result<Mapped, MapError>) -> Vec<String> {
-        let Ok(Mapped::Record(record)) = mapped else { return Vec::new() };
-        record
-            .users
-            .iter()
-            .filter(|user| user.role() != Role::Sender && self.lookup.resolve(user).is_none())
-            .filter_map(|user| user.address.clone().or_else(|| user.object_id.clone()))
-            .collect()
+    /// Tests a record, resolving its users once. Returns whether it matches, and the
+    /// recipient and alert-user addresses that resolve to no directory user, so that tags
+    /// cannot apply to them. Senders are left out of those, since most are external.
+    fn verdict(&self, mapped: &Result<Mapped, MapError>) -> (bool, Vec<String>) {
+        let Ok(Mapped::Record(record)) = mapped else { return (false, Vec::new()) };
+        let Some(matcher) = self.matchers.get(&record.kind) else {
+            let unresolved = record
+                .users
+                .iter()
+                .filter(|user| user.role() != Role::Sender && self.lookup.resolve(user).is_none());
+            return (false, unresolved_addresses(unresolved));
+        };
+        let users = matcher.involved(record);
+        let matched = matcher.matches_involved(record, &users);
+        let unresolved = users.iter().filter(|u| u.user.is_none()).map(|u| u.reference);
+        (matched, unresolved_addresses(unresolved))
     }
 
     fn account<E>(
@@ -266,4 +280,13 @@ impl<'a> FileRun<'a> {
         }
         Ok(())
     }
+}
+
+/// Returns the address, or else the object id, of each unresolved reference that is not a
+/// sender.
+fn unresolved_addresses<'r>(references: impl Iterator<Item = &'r UserRef>) -> Vec<String> {
+    references
+        .filter(|user| user.role() != Role::Sender)
+        .filter_map(|user| user.address.clone().or_else(|| user.object_id.clone()))
+        .collect()
 }
