@@ -65,8 +65,10 @@ impl<'c> Builder<'c> {
     /// table entry, searching the sources in order for each column name.
     pub fn fill_fields(&mut self, sources: &[&Source]) -> Result<(), MapError> {
         let columns = spec_columns(self.kind);
+        // Field names are unique within a kind, so only fields set before this call can be set.
+        let had_fields = !self.fields.is_empty();
         for (index, spec) in field_specs(self.kind).iter().enumerate() {
-            if self.fields.contains_key(spec.name) {
+            if had_fields && self.fields.contains_key(spec.name) {
                 continue;
             }
             let found = match sources {

@@ -195,10 +195,11 @@ fn map_csv(
     extra: &ExtraColumns,
 ) -> Result<Mapped, MapError> {
     let source = Source::from_csv(header, cells);
-    if let Some(table) = skipped_flat_table(&source, ctx) {
+    let (family, skipped) = detect_flat_cached(&source);
+    if let Some(table) = skipped.filter(|_| ctx.kind.is_none()) {
         return Ok(Mapped::Skipped { table: table.to_string() });
     }
-    let family = detect_flat(&source).with_override(ctx.kind);
+    let family = family.with_override(ctx.kind);
     let raw = Raw::Csv { header: Arc::clone(header), cells: cells.to_vec() };
     build(family, None, &source, line, ctx, extra).map(|builder| record(builder, raw))
 }
@@ -209,7 +210,7 @@ fn map_json(
     ctx: &MapContext,
     extra: &ExtraColumns,
 ) -> Result<Mapped, MapError> {
-    if !text.contains(['\n', '\r'])
+    if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_none()
         && let Some(object) = object::parse(text)
         && let Some(mapped) = map_flat_object(line, text, &object, ctx, extra)
     {
@@ -268,9 +269,9 @@ fn map_flat_object(
     if source.layout().has_duplicate_names() {
         return None;
     }
-    let family = detect_flat(&source);
+    let (family, skipped) = detect_flat_cached(&source);
     if matches!(family, Family::Email { .. } | Family::Alert)
-        && let Some(table) = skipped_flat_table(&source, ctx)
+        && let Some(table) = skipped.filter(|_| ctx.kind.is_none())
     {
         return Some(Ok(Mapped::Skipped { table: table.to_string() }));
     }
@@ -351,6 +352,13 @@ fn record(builder: Builder, raw: Raw) -> Mapped {
 /// alerts. With a record kind given, every row is mapped.
 fn skipped_flat_table(source: &Source, ctx: &MapContext) -> Option<&'static str> {
     if ctx.kind.is_some() { None } else { hunting::skipped_table(source) }
+}
+
+/// Detects the family of a flat row from its column names, and the table name of a row that is
+/// skipped unless a record kind is given. Both depend on the names alone, so they are computed
+/// once per layout.
+fn detect_flat_cached(source: &Source) -> (Family, Option<&'static str>) {
+    source.layout().flat_detection(|| (detect_flat(source), hunting::skipped_table(source)))
 }
 
 /// Detects the family of a flat row from its column names.

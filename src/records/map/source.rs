@@ -17,8 +17,8 @@ use serde_json::Value as Json;
 
 use crate::records::RecordKind;
 
-use super::kind_slot;
 use super::schema::{ColumnKind, column_kind, is_model_name};
+use super::{Family, kind_slot};
 
 /// One cell of a record: CSV text or a JSON value.
 ///
@@ -178,6 +178,22 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// Looks a column up like [`Source::get`], with the key computed at compile time.
+    pub fn get_column(&self, column: &Column) -> Option<&Entry<'a>> {
+        self.get_by_key(column.key, column.name)
+    }
+
+    /// Returns the trimmed text of the first non-blank cell among `columns`, like
+    /// [`Source::text`].
+    pub fn text_of(&self, columns: &[Column]) -> Option<Cow<'a, str>> {
+        let mut entries = columns.iter().filter_map(|c| self.get_column(c));
+        let cell = entries.find(|e| !e.cell.is_blank())?.cell;
+        match cell.text()? {
+            Cow::Borrowed(s) => Some(Cow::Borrowed(s.trim())),
+            Cow::Owned(s) => Some(Cow::Owned(s.trim().to_string())),
+        }
+    }
+
     /// Returns true when a column of that normalized name exists, blank or not.
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
@@ -211,6 +227,8 @@ pub(crate) struct Layout {
     /// Per record kind, the positions of the columns that can fill each model field, in the
     /// order of the field table (see [`Layout::field_columns`]).
     field_columns: [OnceCell<Vec<Vec<usize>>>; 3],
+    /// The family of a flat row with these names, and the table of a skipped row.
+    flat_detection: OnceCell<(Family, Option<&'static str>)>,
 }
 
 impl Layout {
@@ -253,6 +271,7 @@ impl Layout {
             duplicate_names,
             extra_kinds: Default::default(),
             field_columns: Default::default(),
+            flat_detection: OnceCell::new(),
         }
     }
 
@@ -289,6 +308,15 @@ impl Layout {
         })
     }
 
+    /// Returns the result of `detect`, which must depend on the names alone, computing it on
+    /// the first call only.
+    pub fn flat_detection(
+        &self,
+        detect: impl FnOnce() -> (Family, Option<&'static str>),
+    ) -> (Family, Option<&'static str>) {
+        *self.flat_detection.get_or_init(detect)
+    }
+
     /// Returns, for each entry of `columns` (the column-name keys of each model field of a
     /// kind), the positions of the columns found, in the order of the column names. The result
     /// is computed on the first call per kind, so every call for a kind must pass the same
@@ -302,6 +330,48 @@ impl Layout {
         })
     }
 }
+
+/// A column name known at compile time, with its [`name_key`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Column {
+    /// The name.
+    pub name: &'static str,
+    /// `name_key(name)`.
+    key: u64,
+}
+
+impl Column {
+    /// Creates a column from an ASCII name without a ` [UTC]` suffix, for which a hash of the
+    /// lower-cased letters and digits equals [`name_key`].
+    pub const fn new(name: &'static str) -> Column {
+        let bytes = name.as_bytes();
+        let mut hash = FNV_OFFSET;
+        let mut i = 0;
+        while i < bytes.len() {
+            let byte = bytes[i];
+            if byte.is_ascii_alphanumeric() {
+                hash ^= byte.to_ascii_lowercase() as u64;
+                hash = hash.wrapping_mul(FNV_PRIME);
+            }
+            i += 1;
+        }
+        Column { name, key: hash }
+    }
+
+    /// Returns true when the key computed at compile time equals [`name_key`] of the name.
+    #[cfg(test)]
+    pub fn key_matches_name(&self) -> bool {
+        self.key == name_key(self.name)
+    }
+}
+
+/// Creates a `&'static [Column]` of the names, with the keys computed at compile time.
+macro_rules! columns {
+    ($($name:literal),* $(,)?) => {
+        const { &[$($crate::records::map::source::Column::new($name)),*] }
+    };
+}
+pub(crate) use columns;
 
 /// Returns the word and the bit mask of a key in [`Source::key_bits`].
 fn key_bit(key: u64) -> (usize, u64) {

@@ -814,3 +814,30 @@ fn extra_columns_left_out_times_still_checked() {
     let error = map_with_extra(text, &extra).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(error.contains("LastSeen"), "{error}");
 }
+
+#[test]
+fn field_names_unique_per_kind() {
+    for kind in RecordKind::ALL {
+        let mut names: Vec<&str> = schema::field_specs(kind).iter().map(|f| f.name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "{kind}");
+    }
+}
+
+#[test]
+fn compile_time_column_keys_match() {
+    let lists = [
+        generic::SENDER_COLUMNS,
+        generic::RECIPIENT_COLUMNS,
+        generic::ALERT_USER_COLUMNS,
+        generic::ALERT_OBJECT_ID_COLUMNS,
+        generic::CAMPAIGN_SENDER_COLUMNS,
+        generic::ID_COLUMNS,
+        source::columns!["SenderDisplayName", "P2SenderDisplayName", "x_1-Y"],
+    ];
+    for column in lists.iter().flat_map(|list| list.iter()) {
+        assert!(column.key_matches_name(), "{}", column.name);
+    }
+}
