@@ -190,8 +190,8 @@ impl<'a> FileRun<'a> {
                 }
             };
             let mapped: Vec<Result<Mapped, MapError>> = batch
-                .par_iter()
-                .map(|item| map::map_item_with(item, &context, &self.extra))
+                .into_par_iter()
+                .map(|item| map::map_item_owned(item, &context, &self.extra))
                 .collect();
             self.prepare_matchers(&mapped, &context)?;
             let verdicts: Vec<(bool, Vec<String>)> =

@@ -187,6 +187,51 @@ pub fn map_item_with(
     }
 }
 
+/// Maps one raw item like [`map_item_with`], moving its cells or text into [`Record::raw`]
+/// instead of copying them.
+///
+/// # Errors
+///
+/// As for [`map_item_with`].
+pub fn map_item_owned(
+    item: RawItem,
+    ctx: &MapContext,
+    extra: &ExtraColumns,
+) -> Result<Mapped, MapError> {
+    match item.body {
+        RawBody::Csv { header, cells } => {
+            let built = build_csv(item.line, &header, &cells, ctx, extra)?;
+            Ok(built.into_mapped(|| Raw::Csv { header, cells }))
+        }
+        RawBody::Json(text) => match build_flat_json(item.line, &text, ctx, extra) {
+            Some(built) => Ok(built?.into_mapped(|| Raw::Json(trimmed_string(text)))),
+            None => map_json_value(item.line, &text, ctx, extra),
+        },
+    }
+}
+
+/// A mapped item that still lacks its raw form.
+enum Built<'c> {
+    /// A record under construction.
+    Record(Builder<'c>),
+    /// A row of a table that is skipped, with the table name.
+    Skipped(String),
+}
+
+impl Built<'_> {
+    fn into_mapped(self, raw: impl FnOnce() -> Raw) -> Mapped {
+        match self {
+            Built::Record(builder) => record(builder, raw()),
+            Built::Skipped(table) => Mapped::Skipped { table },
+        }
+    }
+}
+
+/// Returns the text without surrounding whitespace, reusing its buffer when there is none.
+fn trimmed_string(text: String) -> String {
+    if text.trim().len() == text.len() { text } else { text.trim().to_string() }
+}
+
 fn map_csv(
     line: u64,
     header: &Arc<Vec<String>>,
@@ -194,14 +239,24 @@ fn map_csv(
     ctx: &MapContext,
     extra: &ExtraColumns,
 ) -> Result<Mapped, MapError> {
+    let built = build_csv(line, header, cells, ctx, extra)?;
+    Ok(built.into_mapped(|| Raw::Csv { header: Arc::clone(header), cells: cells.to_vec() }))
+}
+
+fn build_csv<'c>(
+    line: u64,
+    header: &[String],
+    cells: &[String],
+    ctx: &'c MapContext,
+    extra: &'c ExtraColumns,
+) -> Result<Built<'c>, MapError> {
     let source = Source::from_csv(header, cells);
     let (family, skipped) = detect_flat_cached(&source);
     if let Some(table) = skipped.filter(|_| ctx.kind.is_none()) {
-        return Ok(Mapped::Skipped { table: table.to_string() });
+        return Ok(Built::Skipped(table.to_string()));
     }
     let family = family.with_override(ctx.kind);
-    let raw = Raw::Csv { header: Arc::clone(header), cells: cells.to_vec() };
-    build(family, None, &source, line, ctx, extra).map(|builder| record(builder, raw))
+    build(family, None, &source, line, ctx, extra).map(Built::Record)
 }
 
 fn map_json(
@@ -210,13 +265,25 @@ fn map_json(
     ctx: &MapContext,
     extra: &ExtraColumns,
 ) -> Result<Mapped, MapError> {
-    if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_none()
-        && let Some(object) = object::parse(text)
-        && let Some(mapped) = map_flat_object(line, text, &object, ctx, extra)
-    {
-        return mapped;
+    match build_flat_json(line, text, ctx, extra) {
+        Some(built) => Ok(built?.into_mapped(|| Raw::Json(text.trim().to_string()))),
+        None => map_json_value(line, text, ctx, extra),
     }
-    map_json_value(line, text, ctx, extra)
+}
+
+/// Maps a one-line JSON item by the fast path of [`map_flat_object`], or returns `None` when
+/// the item needs the `serde_json::Value` path.
+fn build_flat_json<'c>(
+    line: u64,
+    text: &str,
+    ctx: &'c MapContext,
+    extra: &'c ExtraColumns,
+) -> Option<Result<Built<'c>, MapError>> {
+    if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some() {
+        return None;
+    }
+    let object = object::parse(text)?;
+    map_flat_object(line, &object, ctx, extra)
 }
 
 /// Keys that the detection of Management Activity API records and Graph alerts reads. Objects
@@ -228,21 +295,19 @@ const DETECTION_KEYS: &[&str] =
 /// the streaming envelope. Returns `None` for objects that need a `serde_json::Value`: those
 /// with nested objects (other than the envelope's `properties`), repeated keys or keys that
 /// [`detect_json`] reads. Both paths give the same result for the objects this one maps.
-fn map_flat_object(
+fn map_flat_object<'c>(
     line: u64,
-    text: &str,
     object: &object::Object,
-    ctx: &MapContext,
-    extra: &ExtraColumns,
-) -> Option<Result<Mapped, MapError>> {
+    ctx: &'c MapContext,
+    extra: &'c ExtraColumns,
+) -> Option<Result<Built<'c>, MapError>> {
     if DETECTION_KEYS.iter().any(|key| object.get(key).is_some()) {
         return None;
     }
-    let raw = || Raw::Json(text.trim().to_string());
 
     if let Some((table_name, properties)) = flat_envelope(object) {
         let Some(table) = hunting::table(table_name) else {
-            return Some(Ok(Mapped::Skipped { table: table_name.to_string() }));
+            return Some(Ok(Built::Skipped(table_name.to_string())));
         };
         if properties.has_nested_object() {
             return None;
@@ -255,9 +320,7 @@ fn map_flat_object(
             return None;
         }
         let family = table_family(table).with_override(ctx.kind);
-        return Some(
-            build(family, None, &source, line, ctx, extra).map(|builder| record(builder, raw())),
-        );
+        return Some(build(family, None, &source, line, ctx, extra).map(Built::Record));
     }
 
     if object.has_nested_object() {
@@ -273,10 +336,10 @@ fn map_flat_object(
     if matches!(family, Family::Email { .. } | Family::Alert)
         && let Some(table) = skipped.filter(|_| ctx.kind.is_none())
     {
-        return Some(Ok(Mapped::Skipped { table: table.to_string() }));
+        return Some(Ok(Built::Skipped(table.to_string())));
     }
     let family = family.with_override(ctx.kind);
-    Some(build(family, None, &source, line, ctx, extra).map(|builder| record(builder, raw())))
+    Some(build(family, None, &source, line, ctx, extra).map(Built::Record))
 }
 
 /// Splits a streaming envelope into its table name and its `properties` object, like

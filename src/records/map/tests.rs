@@ -728,14 +728,14 @@ fn check_air(mapped: &[Mapped]) {
 /// both give the same result. Returns whether the fast path took the object.
 fn check_json_paths_agree(text: &str, kind: Option<RecordKind>) -> bool {
     let context = ctx(SourceFormat::Ndjson, kind);
-    let slow = map_json_value(7, text, &context, &ExtraColumns::default());
-    let Some(object) = object::parse(text) else {
+    let extra = ExtraColumns::default();
+    let slow = map_json_value(7, text, &context, &extra);
+    if object::parse(text).is_none() {
         assert!(slow.is_err(), "only the value path parsed {text}");
         return false;
-    };
-    let Some(fast) = map_flat_object(7, text, &object, &context, &ExtraColumns::default()) else {
-        return false;
-    };
+    }
+    let Some(fast) = build_flat_json(7, text, &context, &extra) else { return false };
+    let fast = fast.map(|built| built.into_mapped(|| Raw::Json(text.to_string())));
     match (&fast, &slow) {
         (Ok(fast), Ok(slow)) => assert_eq!(fast, slow, "{text}"),
         (Err(fast), Err(slow)) => assert_eq!(fast.to_string(), slow.to_string(), "{text}"),
@@ -839,5 +839,33 @@ fn compile_time_column_keys_match() {
     ];
     for column in lists.iter().flat_map(|list| list.iter()) {
         assert!(column.key_matches_name(), "{}", column.name);
+    }
+}
+
+#[test]
+fn owned_mapping_matches_borrowed() {
+    let mut items =
+        csv_items("NetworkMessageId\tRecipientEmailAddress\tSubject\nm-1\ta@contoso.test\tHi");
+    let texts = [
+        r#"{"NetworkMessageId":"m-2","RecipientEmailAddress":"a@contoso.test"}"#,
+        " {\"NetworkMessageId\":\"m-3\",\"Recipient\":\"a@contoso.test\"}\t",
+        "{\n  \"NetworkMessageId\": \"m-4\",\n  \"Recipient\": \"a@contoso.test\"\n}",
+        r#"{"category":"AdvancedHunting-EmailUrlInfo","properties":{"Url":"https://x.test"}}"#,
+        r#"{"Timestamp":"not a time","Recipient":"a@contoso.test"}"#,
+        "[1]",
+    ];
+    items.extend(texts.iter().map(|t| RawItem { line: 1, body: RawBody::Json(t.to_string()) }));
+    let context = ctx(SourceFormat::Ndjson, None);
+    let extra = ExtraColumns::default();
+    for item in items {
+        let borrowed = map_item(&item, &context);
+        let owned = map_item_owned(item.clone(), &context, &extra);
+        match (&borrowed, &owned) {
+            (Ok(borrowed), Ok(owned)) => assert_eq!(borrowed, owned, "{item:?}"),
+            (Err(borrowed), Err(owned)) => {
+                assert_eq!(borrowed.to_string(), owned.to_string(), "{item:?}")
+            }
+            _ => panic!("results differ for {item:?}: {borrowed:?} and {owned:?}"),
+        }
     }
 }
