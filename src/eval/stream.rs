@@ -114,8 +114,9 @@ pub fn parse_query(job: &FilterJob) -> Result<(Node, Vec<filter::Diagnostic>), S
 /// Runs the filter over `inputs` (`-` is standard input) and calls `on_match` for every match,
 /// in input order. A failing `on_match` (a closed pipe) stops the job with that error.
 ///
-/// To save copies, records after the first of each kind in an input carry in [`Record::extra`]
-/// only the columns that the query reads. Their other fields and [`Record::raw`] are complete.
+/// To save copies, a record carries in [`Record::extra`] only the columns that the query reads,
+/// unless it is in the batch where its kind first appears in its input. Its other fields and
+/// [`Record::raw`] are always complete.
 ///
 /// # Errors
 ///
