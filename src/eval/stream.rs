@@ -291,3 +291,55 @@ fn unresolved_addresses<'r>(references: impl Iterator<Item = &'r UserRef>) -> Ve
         .filter_map(|user| user.address.clone().or_else(|| user.object_id.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::catalog::{Catalog, Membership};
+    use crate::directory::Directory;
+    use crate::time::Timestamp;
+
+    /// Runs `query` over NDJSON `lines` in batches of two and returns the matched ids and the
+    /// names of the extra columns of each match.
+    fn run_ndjson(query: &str, lines: &[&str]) -> Vec<(String, Vec<String>)> {
+        let mut file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+        for line in lines {
+            writeln!(file, "{line}").unwrap_or_else(|e| panic!("{e}"));
+        }
+        let directory = Directory::new(Vec::new(), Vec::new());
+        let catalog = Catalog::new(Timestamp::from_unix_seconds(0));
+        let lookup = Membership::new(&directory, &catalog);
+        let mut job = FilterJob { query: query.to_string(), ..FilterJob::default() };
+        job.read.batch_items = 2;
+        let mut matched = Vec::new();
+        let inputs = [file.path().to_path_buf()];
+        let result = run(&inputs, &job, &lookup, &mut |record: &Record| {
+            let columns = record.extra.iter().map(|(name, _)| name.clone()).collect();
+            matched.push((record.id.clone(), columns));
+            Ok::<(), std::io::Error>(())
+        });
+        let summary = result.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+        matched
+    }
+
+    #[test]
+    fn column_query_matches_after_first_batch() {
+        let lines: Vec<String> = (0..5)
+            .map(|i| {
+                let language = if i % 2 == 0 { "fr" } else { "en" };
+                format!(
+                    r#"{{"NetworkMessageId":"m-{i}","RecipientEmailAddress":"a@contoso.test","EmailLanguage":"{language}","UrlCount":{i}}}"#
+                )
+            })
+            .collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let matched = run_ndjson("EmailLanguage:fr", &lines);
+        let ids: Vec<&str> = matched.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["m-0/a@contoso.test", "m-2/a@contoso.test", "m-4/a@contoso.test"]);
+        let last_columns = matched.last().map(|(_, columns)| columns.clone());
+        assert_eq!(last_columns, Some(vec!["EmailLanguage".to_string()]));
+    }
+}
