@@ -59,8 +59,39 @@ impl<'l> Matcher<'l> {
     /// Returns true when the record matches the query.
     pub fn matches(&self, record: &Record) -> bool {
         let users = self.involved(record);
-        let context = Context { record, users: &users, lookup: self.lookup, this: None };
+        self.matches_involved(record, &users)
+    }
+
+    /// Returns true when the record matches the query, given its users as
+    /// [`Matcher::involved`] returns them.
+    pub fn matches_involved<'r>(&self, record: &'r Record, users: &[InvolvedUser<'r>]) -> bool {
+        let context = Context { record, users, lookup: self.lookup, this: None };
         context.eval(&self.root)
+    }
+
+    /// Returns the names of the source columns (fields in [`Record::extra`]) that the query
+    /// reads, each once.
+    pub fn columns(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        collect_columns(&self.root, &mut names);
+        names
+    }
+}
+
+/// Appends the source column names that the node's field tests read, skipping names already
+/// in `names`. The depth of the recursion is the query's, which the parser limits.
+fn collect_columns(node: &Node, names: &mut Vec<String>) {
+    match node {
+        Node::Field { field, .. } if field.source == FieldSource::Column => {
+            if !names.contains(&field.name) {
+                names.push(field.name.clone());
+            }
+        }
+        Node::Scope { inner, .. } | Node::Not(inner) => collect_columns(inner, names),
+        Node::And(children) | Node::Or(children) => {
+            children.iter().for_each(|child| collect_columns(child, names));
+        }
+        Node::All | Node::Field { .. } | Node::User { .. } | Node::Tag { .. } => {}
     }
 }
 

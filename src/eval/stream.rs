@@ -11,9 +11,9 @@ use crate::catalog::TagLookup;
 use crate::eval::Matcher;
 use crate::filter::ast::Node;
 use crate::filter::{self, FilterError, ParseOptions, ResolveOptions};
-use crate::records::map::{self, MapContext, MapError, Mapped};
+use crate::records::map::{self, ExtraColumns, MapContext, MapError, Mapped};
 use crate::records::read::{self, ReadError, ReadOptions};
-use crate::records::{Record, RecordKind, Role, SourceFormat};
+use crate::records::{Record, RecordKind, Role, SourceFormat, UserRef};
 
 /// A filter run: the query with its options, and how to read the inputs.
 #[derive(Clone, Debug, Default)]
@@ -117,6 +117,10 @@ pub fn parse_query(job: &FilterJob) -> Result<(Node, Vec<filter::Diagnostic>), S
 /// Runs the filter over `inputs` (`-` is standard input) and calls `on_match` for every match,
 /// in input order. A failing `on_match` (a closed pipe) stops the job with that error.
 ///
+/// To save copies, a record carries in [`Record::extra`] only the columns that the query reads,
+/// unless it is in the batch where its kind first appears in its input. Its other fields and
+/// [`Record::raw`] are always complete.
+///
 /// # Errors
 ///
 /// Returns [`StreamError`] for a query that does not parse or does not fit the records. Problems
@@ -130,7 +134,7 @@ pub fn run<E>(
     let (root, query_warnings) = parse_query(job)?;
     let mut summary = Summary { query_warnings, ..Summary::default() };
     for input in inputs {
-        let mut file = FileRun { job, root: &root, lookup, matchers: HashMap::new() };
+        let mut file = FileRun::new(job, &root, lookup);
         match file.run(input, &mut summary, on_match)? {
             Ok(()) => {}
             Err(e) => return Ok(Err(e)),
@@ -145,9 +149,22 @@ struct FileRun<'a> {
     root: &'a Node,
     lookup: &'a dyn TagLookup,
     matchers: HashMap<RecordKind, Matcher<'a>>,
+    /// The source columns that mapping copies into records. A kind with a matcher gets the
+    /// columns its query reads, a kind that is not tested gets none, and other kinds get all.
+    extra: ExtraColumns,
 }
 
 impl<'a> FileRun<'a> {
+    fn new(job: &'a FilterJob, root: &'a Node, lookup: &'a dyn TagLookup) -> FileRun<'a> {
+        let mut extra = ExtraColumns::default();
+        for kind in RecordKind::ALL {
+            if job.kind.is_some_and(|k| k != kind) {
+                extra.keep_only(kind, Vec::new());
+            }
+        }
+        FileRun { job, root, lookup, matchers: HashMap::new(), extra }
+    }
+
     fn run<E>(
         &mut self,
         input: &Path,
@@ -176,16 +193,15 @@ impl<'a> FileRun<'a> {
                     break;
                 }
             };
-            let mapped: Vec<Result<Mapped, MapError>> =
-                batch.par_iter().map(|item| map::map_item(item, &context)).collect();
+            let mapped: Vec<Result<Mapped, MapError>> = batch
+                .into_par_iter()
+                .map(|item| map::map_item_owned(item, &context, &self.extra))
+                .collect();
             self.prepare_matchers(&mapped, &context)?;
-            let verdicts: Vec<bool> = mapped.par_iter().map(|m| self.verdict(m)).collect();
-            let unresolved: Vec<Vec<String>> =
-                mapped.par_iter().map(|m| self.unresolved(m)).collect();
-            for addresses in unresolved {
-                summary.note_unresolved(addresses);
-            }
-            for (item, matched) in mapped.into_iter().zip(verdicts) {
+            let verdicts: Vec<(bool, Vec<String>)> =
+                mapped.par_iter().map(|m| self.verdict(m)).collect();
+            for (item, (matched, unresolved)) in mapped.into_iter().zip(verdicts) {
+                summary.note_unresolved(unresolved);
                 if let Err(e) = self.account(item, matched, summary, on_match) {
                     return Ok(Err(e));
                 }
@@ -217,7 +233,9 @@ impl<'a> FileRun<'a> {
                         error: Box::new(error),
                     }
                 })?;
-            self.matchers.insert(record.kind, Matcher::new(&query, self.lookup));
+            let matcher = Matcher::new(&query, self.lookup);
+            self.extra.keep_only(record.kind, matcher.columns());
+            self.matchers.insert(record.kind, matcher);
         }
         Ok(())
     }
@@ -226,25 +244,22 @@ impl<'a> FileRun<'a> {
         self.job.kind.is_none_or(|k| k == kind) && self.job.only.is_none_or(|k| k == kind)
     }
 
-    fn verdict(&self, mapped: &Result<Mapped, MapError>) -> bool {
-        match mapped {
-            Ok(Mapped::Record(record)) => {
-                self.matchers.get(&record.kind).is_some_and(|m| m.matches(record))
-            }
-            _ => false,
-        }
-    }
-
-    /// Lists the recipient and alert-user addresses of a record that resolve to no directory
-    /// user, so that tags cannot apply to them. Senders are left out, since most are external.
-    fn unresolved(&self, mapped: &Result<Mapped, MapError>) -> Vec<String> {
-        let Ok(Mapped::Record(record)) = mapped else { return Vec::new() };
-        record
-            .users
-            .iter()
-            .filter(|user| user.role() != Role::Sender && self.lookup.resolve(user).is_none())
-            .filter_map(|user| user.address.clone().or_else(|| user.object_id.clone()))
-            .collect()
+    /// Tests a record, resolving its users once. Returns whether it matches, and the
+    /// recipient and alert-user addresses that resolve to no directory user, so that tags
+    /// cannot apply to them. Senders are left out of those, since most are external.
+    fn verdict(&self, mapped: &Result<Mapped, MapError>) -> (bool, Vec<String>) {
+        let Ok(Mapped::Record(record)) = mapped else { return (false, Vec::new()) };
+        let Some(matcher) = self.matchers.get(&record.kind) else {
+            let unresolved = record
+                .users
+                .iter()
+                .filter(|user| user.role() != Role::Sender && self.lookup.resolve(user).is_none());
+            return (false, unresolved_addresses(unresolved));
+        };
+        let users = matcher.involved(record);
+        let matched = matcher.matches_involved(record, &users);
+        let unresolved = users.iter().filter(|u| u.user.is_none()).map(|u| u.reference);
+        (matched, unresolved_addresses(unresolved))
     }
 
     fn account<E>(
@@ -268,5 +283,66 @@ impl<'a> FileRun<'a> {
             Err(e) => summary.errors.push(e.into()),
         }
         Ok(())
+    }
+}
+
+/// Returns the address, or else the object id, of each unresolved reference that is not a
+/// sender.
+fn unresolved_addresses<'r>(references: impl Iterator<Item = &'r UserRef>) -> Vec<String> {
+    references
+        .filter(|user| user.role() != Role::Sender)
+        .filter_map(|user| user.address.clone().or_else(|| user.object_id.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::catalog::{Catalog, Membership};
+    use crate::directory::Directory;
+    use crate::time::Timestamp;
+
+    /// Runs `query` over NDJSON `lines` in batches of two and returns the matched ids and the
+    /// names of the extra columns of each match.
+    fn run_ndjson(query: &str, lines: &[&str]) -> Vec<(String, Vec<String>)> {
+        let mut file = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
+        for line in lines {
+            writeln!(file, "{line}").unwrap_or_else(|e| panic!("{e}"));
+        }
+        let directory = Directory::new(Vec::new(), Vec::new());
+        let catalog = Catalog::new(Timestamp::from_unix_seconds(0));
+        let lookup = Membership::new(&directory, &catalog);
+        let mut job = FilterJob { query: query.to_string(), ..FilterJob::default() };
+        job.read.batch_items = 2;
+        let mut matched = Vec::new();
+        let inputs = [file.path().to_path_buf()];
+        let result = run(&inputs, &job, &lookup, &mut |record: &Record| {
+            let columns = record.extra.iter().map(|(name, _)| name.clone()).collect();
+            matched.push((record.id.clone(), columns));
+            Ok::<(), std::io::Error>(())
+        });
+        let summary = result.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(summary.errors.is_empty(), "{:?}", summary.errors);
+        matched
+    }
+
+    #[test]
+    fn column_query_matches_after_first_batch() {
+        let lines: Vec<String> = (0..5)
+            .map(|i| {
+                let language = if i % 2 == 0 { "fr" } else { "en" };
+                format!(
+                    r#"{{"NetworkMessageId":"m-{i}","RecipientEmailAddress":"a@contoso.test","EmailLanguage":"{language}","UrlCount":{i}}}"#
+                )
+            })
+            .collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let matched = run_ndjson("EmailLanguage:fr", &lines);
+        let ids: Vec<&str> = matched.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["m-0/a@contoso.test", "m-2/a@contoso.test", "m-4/a@contoso.test"]);
+        let last_columns = matched.last().map(|(_, columns)| columns.clone());
+        assert_eq!(last_columns, Some(vec!["EmailLanguage".to_string()]));
     }
 }

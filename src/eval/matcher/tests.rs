@@ -235,3 +235,32 @@ fn wildcard_tag_expands_over_names() {
     assert!(matches(&query, &email(&["ada@contoso.test"], &[])));
     assert!(!matches(&query, &email(&["alan@contoso.test"], &[])));
 }
+
+#[test]
+fn columns_lists_each_source_column_once() {
+    let column = |name: &str| Query::Field {
+        field: FieldRef { name: name.into(), source: FieldSource::Column, ty: FieldType::Keyword },
+        pred: Pred::Exists,
+    };
+    let query = Query::And(vec![
+        column("ThreatTypes"),
+        Query::Not(Box::new(Query::Or(vec![column("EmailLanguage"), column("ThreatTypes")]))),
+        Query::Scope { role: Role::Recipient, inner: Box::new(column("Extra")) },
+        Query::Field { field: field("subject", FieldType::Text), pred: Pred::Exists },
+        tag(RoleSel::Any, "Finance"),
+    ]);
+    let lookup = FakeLookup::new();
+    let columns = Matcher::new(&query, &lookup).columns();
+    assert_eq!(columns, ["ThreatTypes", "EmailLanguage", "Extra"]);
+}
+
+#[test]
+fn matches_involved_agrees_with_matches() {
+    let lookup = FakeLookup::new();
+    let matcher = Matcher::new(&tag(RoleSel::Role(Role::Recipient), "Finance"), &lookup);
+    for recipients in [&["alan@contoso.test"][..], &["kat@contoso.test"], &[]] {
+        let record = email(recipients, &[]);
+        let users = matcher.involved(&record);
+        assert_eq!(matcher.matches_involved(&record, &users), matcher.matches(&record));
+    }
+}

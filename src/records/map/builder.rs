@@ -13,7 +13,7 @@ use super::address::{clean_address, is_service_account};
 use super::cells::{flatten_json, parse_json_container, split_list};
 use super::enums::normalize_enum;
 use super::error::MapError;
-use super::schema::{FieldSpec, column_kind, field_specs, is_model_name, time_field};
+use super::schema::{ColumnKind, FieldSpec, field_specs, time_field};
 use super::source::{Cell, Entry, Source, name_key};
 use super::timestamp::parse_timestamp;
 
@@ -27,6 +27,8 @@ pub(crate) struct Builder<'c> {
     pub id: Option<String>,
     fields: BTreeMap<&'static str, Value>,
     extra: Vec<(String, Value)>,
+    /// The names of the columns copied into `extra`, or `None` for every column.
+    keep_extra: Option<&'c [String]>,
     users: Vec<UserRef>,
 }
 
@@ -39,8 +41,15 @@ impl<'c> Builder<'c> {
             id: None,
             fields: BTreeMap::new(),
             extra: Vec::new(),
+            keep_extra: None,
             users: Vec::new(),
         }
+    }
+
+    /// Copies into `extra` only the columns named in `names` (ignoring ASCII case), or every
+    /// column for `None`.
+    pub fn keep_extra_only(&mut self, names: Option<&'c [String]>) {
+        self.keep_extra = names;
     }
 
     fn invalid_time(&self, prefix: &str, column: &str, value: &str) -> MapError {
@@ -55,17 +64,17 @@ impl<'c> Builder<'c> {
     /// Fills every model field that is still unset from the first non-blank column of its
     /// table entry, searching the sources in order for each column name.
     pub fn fill_fields(&mut self, sources: &[&Source]) -> Result<(), MapError> {
+        let columns = spec_columns(self.kind);
+        // Field names are unique within a kind, so only fields set before this call can be set.
+        let had_fields = !self.fields.is_empty();
         for (index, spec) in field_specs(self.kind).iter().enumerate() {
-            if self.fields.contains_key(spec.name) {
+            if had_fields && self.fields.contains_key(spec.name) {
                 continue;
             }
-            let keys = spec_column_keys(self.kind, index);
-            let found = spec.columns.iter().zip(keys).find_map(|(column, &key)| {
-                sources.iter().find_map(|source| {
-                    let entry = source.get_by_key(key, column);
-                    entry.filter(|e| !e.cell.is_blank()).map(|e| (source.prefix, *e))
-                })
-            });
+            let found = match sources {
+                [source] => first_in_layout(source, self.kind, columns, index),
+                _ => first_in_sources(sources, columns.get(index).map_or(&[], Vec::as_slice)),
+            };
             if let Some((prefix, entry)) = found
                 && let Some(value) = self.model_value(spec, prefix, &entry)?
             {
@@ -130,13 +139,20 @@ impl<'c> Builder<'c> {
     }
 
     /// Copies the entries of `source` into `extra`, typed by
-    /// [`extra_value`](Self::extra_value), except those named like a model field of the kind.
+    /// [`extra_value`](Self::extra_value), except those named like a model field of the kind
+    /// and those that [`Builder::keep_extra_only`] leaves out. Time columns left out are still
+    /// parsed, because an invalid time fails the record either way.
     pub fn add_extra(&mut self, source: &Source) -> Result<(), MapError> {
-        for entry in source.entries() {
-            if is_model_name(self.kind, entry.name) {
+        let kinds = source.layout().extra_kinds(self.kind);
+        for (entry, column) in source.entries().zip(kinds) {
+            let Some(column) = column else { continue };
+            if !self.keeps_extra(source.prefix, entry.name) {
+                if column.ty == FieldType::Date {
+                    self.extra_value(source.prefix, entry, *column)?;
+                }
                 continue;
             }
-            let value = self.extra_value(source.prefix, entry)?;
+            let value = self.extra_value(source.prefix, entry, *column)?;
             let name = if source.prefix.is_empty() {
                 entry.name.to_string()
             } else {
@@ -147,16 +163,31 @@ impl<'c> Builder<'c> {
         Ok(())
     }
 
+    fn keeps_extra(&self, prefix: &str, name: &str) -> bool {
+        let Some(kept) = self.keep_extra else { return true };
+        kept.iter().any(|kept| {
+            let (kept_prefix, kept_name) = kept.split_at_checked(prefix.len()).unwrap_or(("", ""));
+            kept.len() == prefix.len() + name.len()
+                && kept_prefix.eq_ignore_ascii_case(prefix)
+                && kept_name.eq_ignore_ascii_case(name)
+        })
+    }
+
     /// Types one source value: JSON numbers and booleans keep their type, arrays become lists,
-    /// objects compact JSON text. Text is typed by [`column_kind`]: times must parse, numbers and
-    /// booleans are converted when they parse, and multi-valued columns are split.
-    fn extra_value(&self, prefix: &str, entry: &Entry) -> Result<Value, MapError> {
+    /// objects compact JSON text. Text is typed by `column`, the type its name implies:
+    /// times must parse, numbers and booleans are converted when they parse, and multi-valued
+    /// columns are split.
+    fn extra_value(
+        &self,
+        prefix: &str,
+        entry: &Entry,
+        column: ColumnKind,
+    ) -> Result<Value, MapError> {
         let text = match (entry.cell.as_str(), entry.cell) {
             (Some(s), _) => s,
             (None, Cell::Json(json)) => return Ok(json_value(json)),
             (None, Cell::Text(s)) => s,
         };
-        let column = column_kind(entry.name);
         let ty = column.ty;
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -280,24 +311,54 @@ impl<'c> Builder<'c> {
     }
 }
 
-/// The [`name_key`] of every column of every field specification, per kind, computed once
-/// because [`Builder::fill_fields`] looks them up for every row.
-static COLUMN_KEYS: LazyLock<[Vec<Vec<u64>>; 3]> = LazyLock::new(|| {
-    let keys = |kind| -> Vec<Vec<u64>> {
+/// The [`name_key`] and name of every column of every field specification, per kind,
+/// computed once because [`Builder::fill_fields`] looks them up for every row.
+type SpecColumns = Vec<Vec<(u64, &'static str)>>;
+
+static COLUMN_KEYS: LazyLock<[SpecColumns; 3]> = LazyLock::new(|| {
+    let keys = |kind| -> SpecColumns {
         let specs = field_specs(kind).iter();
-        specs.map(|spec| spec.columns.iter().map(|c| name_key(c)).collect()).collect()
+        specs.map(|spec| spec.columns.iter().map(|&c| (name_key(c), c)).collect()).collect()
     };
     [keys(RecordKind::Alert), keys(RecordKind::Email), keys(RecordKind::Campaign)]
 });
 
-/// Returns the column keys of the `index`-th field specification of a kind.
-fn spec_column_keys(kind: RecordKind, index: usize) -> &'static [u64] {
+/// Returns the column keys and names of every field specification of a kind.
+fn spec_columns(kind: RecordKind) -> &'static [Vec<(u64, &'static str)>] {
     let slot = match kind {
         RecordKind::Alert => 0,
         RecordKind::Email => 1,
         RecordKind::Campaign => 2,
     };
-    COLUMN_KEYS.get(slot).and_then(|specs| specs.get(index)).map_or(&[], Vec::as_slice)
+    COLUMN_KEYS.get(slot).map_or(&[], Vec::as_slice)
+}
+
+/// Returns the first non-blank column of the `index`-th field specification in one source,
+/// with the source's prefix. The columns each field can take come from the source's layout,
+/// which resolves them once per list of column names.
+fn first_in_layout<'a>(
+    source: &Source<'a>,
+    kind: RecordKind,
+    columns: &[Vec<(u64, &str)>],
+    index: usize,
+) -> Option<(&'a str, Entry<'a>)> {
+    let positions = source.layout().field_columns(kind, columns).get(index)?;
+    let mut entries = positions.iter().filter_map(|&position| source.entry(position));
+    entries.find(|e| !e.cell.is_blank()).map(|e| (source.prefix, *e))
+}
+
+/// Returns the first non-blank column among `columns`, searching the sources in order for
+/// each column name, with the prefix of the source it was found in.
+fn first_in_sources<'a>(
+    sources: &[&Source<'a>],
+    columns: &[(u64, &str)],
+) -> Option<(&'a str, Entry<'a>)> {
+    columns.iter().find_map(|&(key, column)| {
+        sources.iter().find_map(|source| {
+            let entry = source.get_by_key(key, column);
+            entry.filter(|e| !e.cell.is_blank()).map(|e| (source.prefix, *e))
+        })
+    })
 }
 
 /// Returns true when both values are present and equal ignoring ASCII case.

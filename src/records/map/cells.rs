@@ -16,6 +16,11 @@ pub fn split_list(text: &str) -> Vec<String> {
     if trimmed.is_empty() {
         return Vec::new();
     }
+    // Without a separator or a JSON container, the cell is one item, such as a single address.
+    let is_container = trimmed.starts_with(['[', '{']);
+    if !is_container && memchr::memchr2(b',', b';', trimmed.as_bytes()).is_none() {
+        return vec![trimmed.to_string()];
+    }
     if let Some(items) = parse_json_container(trimmed) {
         return items;
     }
@@ -167,6 +172,17 @@ mod tests {
             split_list("a@contoso.test(external, opens in a new tab or window); b@contoso.test"),
             vec!["a@contoso.test(external, opens in a new tab or window)", "b@contoso.test"]
         );
+    }
+
+    #[test]
+    fn single_item_cell_kept_whole() {
+        assert_eq!(
+            split_list("  Jane Doe <jane@contoso.test> "),
+            vec!["Jane Doe <jane@contoso.test>"]
+        );
+        assert_eq!(split_list("\"quoted\" (note)"), vec!["\"quoted\" (note)"]);
+        assert_eq!(split_list("[a@contoso.test]"), vec!["a@contoso.test"]);
+        assert_eq!(split_list("{}"), Vec::<String>::new());
     }
 
     #[test]

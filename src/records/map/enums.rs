@@ -16,19 +16,56 @@
 //! | | `insufficientData`, `notEnoughDataToValidate` | `notEnoughDataToValidate` |
 //! | | `confirmedUserActivity`, `confirmedActivity` | `confirmedActivity` |
 
-use super::source::normalized_name;
+use super::source::{normalized_name, strip_utc_suffix};
 
 /// Returns the stored spelling of a model field's value (see the module table).
 pub(crate) fn normalize_enum(field: &str, value: &str) -> String {
-    let canonical = match field {
-        "delivery_action" | "latest_delivery_action" => delivery_action(&normalized_name(value)),
-        "delivery_location" | "original_delivery_location" => {
-            delivery_location(&normalized_name(value))
-        }
-        "determination" => determination(&normalized_name(value)),
-        _ => None,
+    let synonyms: fn(&str) -> Option<&'static str> = match field {
+        "delivery_action" | "latest_delivery_action" => delivery_action,
+        "delivery_location" | "original_delivery_location" => delivery_location,
+        "determination" => determination,
+        _ => return value.to_string(),
+    };
+    let canonical = match ascii_normalized(value) {
+        Some(Some(normalized)) => synonyms(normalized.as_str()),
+        Some(None) => None,
+        None => synonyms(&normalized_name(value)),
     };
     canonical.map_or_else(|| value.to_string(), String::from)
+}
+
+/// Maximum length of a normalized value that [`ascii_normalized`] keeps on the stack. Every
+/// synonym in the tables is shorter.
+const MAX_SYNONYM_LEN: usize = 32;
+
+/// The normalized form of an ASCII value, built on the stack.
+struct Normalized {
+    bytes: [u8; MAX_SYNONYM_LEN],
+    len: usize,
+}
+
+impl Normalized {
+    fn as_str(&self) -> &str {
+        let bytes = self.bytes.get(..self.len).unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+/// Returns `None` for a value that is not ASCII, `Some(None)` for an ASCII value whose
+/// normalized form is too long to be a synonym, and else the form that [`normalized_name`]
+/// returns, without allocating.
+fn ascii_normalized(value: &str) -> Option<Option<Normalized>> {
+    let value = strip_utc_suffix(value);
+    if !value.is_ascii() {
+        return None;
+    }
+    let mut normalized = Normalized { bytes: [0; MAX_SYNONYM_LEN], len: 0 };
+    for byte in value.bytes().filter(u8::is_ascii_alphanumeric) {
+        let Some(slot) = normalized.bytes.get_mut(normalized.len) else { return Some(None) };
+        *slot = byte.to_ascii_lowercase();
+        normalized.len += 1;
+    }
+    Some(Some(normalized))
 }
 
 fn delivery_action(normalized: &str) -> Option<&'static str> {
@@ -81,6 +118,17 @@ mod tests {
     fn separator_variants_kept_as_exported() {
         assert_eq!(normalize_enum("direction", "Intra-org"), "Intra-org");
         assert_eq!(normalize_enum("severity", "medium"), "medium");
+    }
+
+    #[test]
+    fn stack_normalization_matches_normalized_name() {
+        for value in ["Inbox/folder", "Junk folder [UTC]", "x", "", "A-b_C 9"] {
+            let normalized = ascii_normalized(value).flatten();
+            assert_eq!(normalized.as_ref().map(Normalized::as_str), Some(&*normalized_name(value)));
+        }
+        assert!(ascii_normalized(&"a".repeat(MAX_SYNONYM_LEN + 1)).is_some_and(|n| n.is_none()));
+        assert!(ascii_normalized("Größe").is_none());
+        assert_eq!(normalize_enum("delivery_location", "INBOX\u{2060}"), "Inbox");
     }
 
     #[test]

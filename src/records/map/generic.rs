@@ -11,11 +11,11 @@ use crate::records::Role;
 use super::address::clean_address;
 use super::builder::Builder;
 use super::error::MapError;
-use super::source::Source;
+use super::source::{Column, Source, columns};
 
 /// Sender columns in order of preference: the header From address before the envelope
 /// (MAIL FROM) address.
-pub(crate) const SENDER_COLUMNS: &[&str] = &[
+pub(crate) const SENDER_COLUMNS: &[Column] = columns![
     "SenderFromAddress",
     "SenderAddress",
     "P2Sender",
@@ -30,11 +30,18 @@ pub(crate) const SENDER_COLUMNS: &[&str] = &[
 ];
 
 /// Recipient columns; every one present contributes, and each cell may hold a list.
-pub(crate) const RECIPIENT_COLUMNS: &[&str] =
-    &["RecipientEmailAddress", "Recipient", "Recipients", "RecipientAddress", "To", "Cc", "Bcc"];
+pub(crate) const RECIPIENT_COLUMNS: &[Column] = columns![
+    "RecipientEmailAddress",
+    "Recipient",
+    "Recipients",
+    "RecipientAddress",
+    "To",
+    "Cc",
+    "Bcc"
+];
 
 /// Columns that name the user of an alert; every one present contributes.
-const ALERT_USER_COLUMNS: &[&str] = &[
+pub(crate) const ALERT_USER_COLUMNS: &[Column] = columns![
     "AccountUpn",
     "UserPrincipalName",
     "Upn",
@@ -50,19 +57,19 @@ const ALERT_USER_COLUMNS: &[&str] = &[
 ];
 
 /// Columns that hold the Entra object id of an alert's user.
-const ALERT_OBJECT_ID_COLUMNS: &[&str] =
-    &["AccountObjectId", "AadUserId", "AzureAdUserId", "UserObjectId", "AadId"];
+pub(crate) const ALERT_OBJECT_ID_COLUMNS: &[Column] =
+    columns!["AccountObjectId", "AadUserId", "AzureAdUserId", "UserObjectId", "AadId"];
 
 /// Sender columns of campaign exports; every one present contributes.
-const CAMPAIGN_SENDER_COLUMNS: &[&str] =
-    &["Sender", "Senders", "SenderAddress", "SenderFromAddress", "P2Sender", "From"];
+pub(crate) const CAMPAIGN_SENDER_COLUMNS: &[Column] =
+    columns!["Sender", "Senders", "SenderAddress", "SenderFromAddress", "P2Sender", "From"];
 
 /// Id columns of records without a format-specific id.
-const ID_COLUMNS: &[&str] = &["Id", "RecordId", "EventId", "ReportId"];
+pub(crate) const ID_COLUMNS: &[Column] = columns!["Id", "RecordId", "EventId", "ReportId"];
 
 /// Returns true when the columns name a sender or a recipient.
 pub(crate) fn has_mail_columns(source: &Source) -> bool {
-    SENDER_COLUMNS.iter().chain(RECIPIENT_COLUMNS).any(|c| source.has(c))
+    SENDER_COLUMNS.iter().chain(RECIPIENT_COLUMNS).any(|c| source.get_column(c).is_some())
 }
 
 /// Maps an email row. `per_recipient` rows (one message and one recipient, as in
@@ -114,22 +121,25 @@ fn fill_graph_delivery(builder: &mut Builder, source: &Source) {
 
 /// Adds the sender (the first sender column with an address) and every recipient.
 pub(crate) fn add_email_users(builder: &mut Builder, source: &Source) {
-    let display = source.text(&["SenderDisplayName", "P2SenderDisplayName"]);
-    let object_id = source.text(&["SenderObjectId"]);
+    let display = source.text_of(columns!["SenderDisplayName", "P2SenderDisplayName"]);
+    let object_id = source.text_of(columns!["SenderObjectId"]);
     let sender = SENDER_COLUMNS
         .iter()
-        .filter_map(|c| source.get(c).and_then(|e| e.cell.text()))
+        .filter_map(|c| source.get_column(c).and_then(|e| e.cell.text()))
         .find(|text| clean_address(text).is_some())
         .or_else(|| graph_sender(source).map(Into::into));
     if sender.is_some() || object_id.is_some() {
         builder.add_user(Role::Sender, sender.as_deref(), object_id.as_deref(), display.as_deref());
     }
     for column in RECIPIENT_COLUMNS {
-        if let Some(entry) = source.get(column) {
+        if let Some(entry) = source.get_column(column) {
             builder.add_users_from_cell(Role::Recipient, entry.cell);
         }
     }
-    builder.set_single_object_id(Role::Recipient, source.text(&["RecipientObjectId"]).as_deref());
+    builder.set_single_object_id(
+        Role::Recipient,
+        source.text_of(columns!["RecipientObjectId"]).as_deref(),
+    );
 }
 
 /// Returns the sender of a Graph `analyzedEmail` from `senderDetail`.
@@ -165,23 +175,23 @@ pub(crate) fn map_alert(builder: &mut Builder, source: &Source) -> Result<(), Ma
 
 fn add_alert_users(builder: &mut Builder, source: &Source) {
     for column in ALERT_USER_COLUMNS {
-        if let Some(entry) = source.get(column) {
+        if let Some(entry) = source.get_column(column) {
             builder.add_users_from_cell(Role::User, entry.cell);
         }
     }
-    builder.set_single_object_id(Role::User, source.text(ALERT_OBJECT_ID_COLUMNS).as_deref());
+    builder.set_single_object_id(Role::User, source.text_of(ALERT_OBJECT_ID_COLUMNS).as_deref());
 }
 
 /// Maps a campaign row: recipients and senders from every recipient or sender column.
 pub(crate) fn map_campaign(builder: &mut Builder, source: &Source) -> Result<(), MapError> {
     builder.fill_fields(&[source])?;
     for column in RECIPIENT_COLUMNS {
-        if let Some(entry) = source.get(column) {
+        if let Some(entry) = source.get_column(column) {
             builder.add_users_from_cell(Role::Recipient, entry.cell);
         }
     }
     for column in CAMPAIGN_SENDER_COLUMNS {
-        if let Some(entry) = source.get(column) {
+        if let Some(entry) = source.get_column(column) {
             builder.add_users_from_cell(Role::Sender, entry.cell);
         }
     }
@@ -191,5 +201,5 @@ pub(crate) fn map_campaign(builder: &mut Builder, source: &Source) -> Result<(),
 
 /// Returns the value of the first id column.
 pub(crate) fn generic_id(source: &Source) -> Option<String> {
-    source.text(ID_COLUMNS).map(|s| s.into_owned())
+    source.text_of(ID_COLUMNS).map(|s| s.into_owned())
 }

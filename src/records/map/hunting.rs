@@ -18,7 +18,7 @@ use super::generic;
 use super::source::Source;
 
 /// The prefix of the envelope's `category` before the table name.
-const CATEGORY_PREFIX: &str = "AdvancedHunting-";
+pub(crate) const CATEGORY_PREFIX: &str = "AdvancedHunting-";
 
 /// An Advanced Hunting table that maps to records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

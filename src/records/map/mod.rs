@@ -28,6 +28,7 @@ mod generic;
 mod graph;
 mod hunting;
 mod o365;
+mod object;
 mod schema;
 mod source;
 mod timestamp;
@@ -59,6 +60,41 @@ pub struct MapContext {
     pub format: SourceFormat,
     /// The record kind given on the command line (`--kind`), which overrides detection.
     pub kind: Option<RecordKind>,
+}
+
+/// The source columns that mapping copies into [`Record::extra`], per record kind.
+///
+/// By default every column is copied. A caller that reads only some columns, such as the
+/// streaming filter, can keep only those and save the copies of the others. Time columns left
+/// out are still parsed, so a record maps, or fails to map, as with every column kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExtraColumns {
+    /// Per record kind (alert, email, campaign), the names kept, or `None` for every column.
+    kept: [Option<Vec<String>>; 3],
+}
+
+impl ExtraColumns {
+    /// Keeps only the columns named in `names` (compared ignoring ASCII case, with the `Data.`
+    /// style prefix of nested keys) in records of `kind`.
+    pub fn keep_only(&mut self, kind: RecordKind, names: Vec<String>) {
+        if let Some(slot) = self.kept.get_mut(kind_slot(kind)) {
+            *slot = Some(names);
+        }
+    }
+
+    /// Returns the names kept in records of `kind`, or `None` when every column is kept.
+    pub fn kept(&self, kind: RecordKind) -> Option<&[String]> {
+        self.kept.get(kind_slot(kind)).and_then(Option::as_deref)
+    }
+}
+
+/// Returns the position of a record kind in per-kind arrays.
+fn kind_slot(kind: RecordKind) -> usize {
+    match kind {
+        RecordKind::Alert => 0,
+        RecordKind::Email => 1,
+        RecordKind::Campaign => 2,
+    }
 }
 
 /// The result of mapping one item.
@@ -131,10 +167,69 @@ impl Family {
 /// [`MapError`] when a JSON item is invalid or not an object, or when a time column contains a
 /// value that is not a timestamp.
 pub fn map_item(item: &RawItem, ctx: &MapContext) -> Result<Mapped, MapError> {
+    map_item_with(item, ctx, &ExtraColumns::default())
+}
+
+/// Maps one raw item like [`map_item`], copying into [`Record::extra`] only the columns that
+/// `extra` keeps.
+///
+/// # Errors
+///
+/// As for [`map_item`]: a time column left out of `extra` must still contain a timestamp.
+pub fn map_item_with(
+    item: &RawItem,
+    ctx: &MapContext,
+    extra: &ExtraColumns,
+) -> Result<Mapped, MapError> {
     match &item.body {
-        RawBody::Csv { header, cells } => map_csv(item.line, header, cells, ctx),
-        RawBody::Json(text) => map_json(item.line, text, ctx),
+        RawBody::Csv { header, cells } => map_csv(item.line, header, cells, ctx, extra),
+        RawBody::Json(text) => map_json(item.line, text, ctx, extra),
     }
+}
+
+/// Maps one raw item like [`map_item_with`], moving its cells or text into [`Record::raw`]
+/// instead of copying them.
+///
+/// # Errors
+///
+/// As for [`map_item_with`].
+pub fn map_item_owned(
+    item: RawItem,
+    ctx: &MapContext,
+    extra: &ExtraColumns,
+) -> Result<Mapped, MapError> {
+    match item.body {
+        RawBody::Csv { header, cells } => {
+            let built = build_csv(item.line, &header, &cells, ctx, extra)?;
+            Ok(built.into_mapped(|| Raw::Csv { header, cells }))
+        }
+        RawBody::Json(text) => match build_flat_json(item.line, &text, ctx, extra) {
+            Some(built) => Ok(built?.into_mapped(|| Raw::Json(trimmed_string(text)))),
+            None => map_json_value(item.line, &text, ctx, extra),
+        },
+    }
+}
+
+/// A mapped item that still lacks its raw form.
+enum Built<'c> {
+    /// A record under construction.
+    Record(Builder<'c>),
+    /// A row of a table that is skipped, with the table name.
+    Skipped(String),
+}
+
+impl Built<'_> {
+    fn into_mapped(self, raw: impl FnOnce() -> Raw) -> Mapped {
+        match self {
+            Built::Record(builder) => record(builder, raw()),
+            Built::Skipped(table) => Mapped::Skipped { table },
+        }
+    }
+}
+
+/// Returns the text without surrounding whitespace, reusing its buffer when there is none.
+fn trimmed_string(text: String) -> String {
+    if text.trim().len() == text.len() { text } else { text.trim().to_string() }
 }
 
 fn map_csv(
@@ -142,17 +237,142 @@ fn map_csv(
     header: &Arc<Vec<String>>,
     cells: &[String],
     ctx: &MapContext,
+    extra: &ExtraColumns,
 ) -> Result<Mapped, MapError> {
-    let source = Source::from_csv(header, cells);
-    if let Some(table) = skipped_flat_table(&source, ctx) {
-        return Ok(Mapped::Skipped { table: table.to_string() });
-    }
-    let family = detect_flat(&source).with_override(ctx.kind);
-    let raw = Raw::Csv { header: Arc::clone(header), cells: cells.to_vec() };
-    build(family, None, &source, line, ctx).map(|builder| record(builder, raw))
+    let built = build_csv(line, header, cells, ctx, extra)?;
+    Ok(built.into_mapped(|| Raw::Csv { header: Arc::clone(header), cells: cells.to_vec() }))
 }
 
-fn map_json(line: u64, text: &str, ctx: &MapContext) -> Result<Mapped, MapError> {
+fn build_csv<'c>(
+    line: u64,
+    header: &[String],
+    cells: &[String],
+    ctx: &'c MapContext,
+    extra: &'c ExtraColumns,
+) -> Result<Built<'c>, MapError> {
+    let source = Source::from_csv(header, cells);
+    let (family, skipped) = detect_flat_cached(&source);
+    if let Some(table) = skipped.filter(|_| ctx.kind.is_none()) {
+        return Ok(Built::Skipped(table.to_string()));
+    }
+    let family = family.with_override(ctx.kind);
+    build(family, None, &source, line, ctx, extra).map(Built::Record)
+}
+
+fn map_json(
+    line: u64,
+    text: &str,
+    ctx: &MapContext,
+    extra: &ExtraColumns,
+) -> Result<Mapped, MapError> {
+    match build_flat_json(line, text, ctx, extra) {
+        Some(built) => Ok(built?.into_mapped(|| Raw::Json(text.trim().to_string()))),
+        None => map_json_value(line, text, ctx, extra),
+    }
+}
+
+/// Maps a one-line JSON item by the fast path of [`map_flat_object`], or returns `None` when
+/// the item needs the `serde_json::Value` path.
+fn build_flat_json<'c>(
+    line: u64,
+    text: &str,
+    ctx: &'c MapContext,
+    extra: &'c ExtraColumns,
+) -> Option<Result<Built<'c>, MapError>> {
+    if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some() {
+        return None;
+    }
+    let object = object::parse(text)?;
+    map_flat_object(line, &object, ctx, extra)
+}
+
+/// Keys that the detection of Management Activity API records and Graph alerts reads. Objects
+/// with any of them are mapped from a `serde_json::Value`.
+const DETECTION_KEYS: &[&str] =
+    &["RecordType", "Workload", "Operation", "@odata.type", "evidence", "entities"];
+
+/// Maps a one-line JSON object from its borrowed parse, the fast path for flat rows and rows in
+/// the streaming envelope. Returns `None` for objects that need a `serde_json::Value`: those
+/// with nested objects (other than the envelope's `properties`), repeated keys or keys that
+/// [`detect_json`] reads. Both paths give the same result for the objects this one maps.
+fn map_flat_object<'c>(
+    line: u64,
+    object: &object::Object,
+    ctx: &'c MapContext,
+    extra: &'c ExtraColumns,
+) -> Option<Result<Built<'c>, MapError>> {
+    if DETECTION_KEYS.iter().any(|key| object.get(key).is_some()) {
+        return None;
+    }
+
+    if let Some((table_name, properties)) = flat_envelope(object) {
+        let Some(table) = hunting::table(table_name) else {
+            return Some(Ok(Built::Skipped(table_name.to_string())));
+        };
+        if properties.has_nested_object() {
+            return None;
+        }
+        let mut entries = Vec::with_capacity(properties.0.len() + object.0.len());
+        properties.push_entries(&mut entries, None);
+        object.push_entries(&mut entries, Some("properties"));
+        let source = Source::from_entries("", entries);
+        if source.layout().has_duplicate_names() {
+            return None;
+        }
+        let family = table_family(table).with_override(ctx.kind);
+        return Some(build(family, None, &source, line, ctx, extra).map(Built::Record));
+    }
+
+    if object.has_nested_object() {
+        return None;
+    }
+    let mut entries = Vec::with_capacity(object.0.len());
+    object.push_entries(&mut entries, None);
+    let source = Source::from_entries("", entries);
+    if source.layout().has_duplicate_names() {
+        return None;
+    }
+    let (family, skipped) = detect_flat_cached(&source);
+    if matches!(family, Family::Email { .. } | Family::Alert)
+        && let Some(table) = skipped.filter(|_| ctx.kind.is_none())
+    {
+        return Some(Ok(Built::Skipped(table.to_string())));
+    }
+    let family = family.with_override(ctx.kind);
+    Some(build(family, None, &source, line, ctx, extra).map(Built::Record))
+}
+
+/// Splits a streaming envelope into its table name and its `properties` object, like
+/// [`hunting::envelope`]. An envelope that repeats `category` or `properties` is not split,
+/// so that it takes the `serde_json::Value` path, which keeps the last of repeated keys.
+fn flat_envelope<'o, 'a>(
+    object: &'o object::Object<'a>,
+) -> Option<(&'o str, &'o object::Object<'a>)> {
+    let once = |key: &str| object.0.iter().filter(|(name, _)| name == key).count() == 1;
+    if !once("category") || !once("properties") {
+        return None;
+    }
+    let object::Member::Str(category) = object.get("category")? else { return None };
+    let table = category.strip_prefix(hunting::CATEGORY_PREFIX)?;
+    let object::Member::Object(properties) = object.get("properties")? else { return None };
+    Some((table, properties))
+}
+
+fn table_family(table: hunting::Table) -> Family {
+    match table {
+        hunting::Table::EmailEvents => Family::Email { per_recipient: true },
+        hunting::Table::AlertInfo => Family::Alert,
+        hunting::Table::AlertEvidence => Family::AlertEvidence,
+    }
+}
+
+/// Maps a JSON item from its `serde_json::Value` parse, which handles every shape.
+fn map_json_value(
+    line: u64,
+    text: &str,
+    ctx: &MapContext,
+    extra: &ExtraColumns,
+) -> Result<Mapped, MapError> {
     let value: Json = serde_json::from_str(text).map_err(|source| MapError::InvalidJson {
         file: ctx.file.clone(),
         line,
@@ -170,15 +390,11 @@ fn map_json(line: u64, text: &str, ctx: &MapContext) -> Result<Mapped, MapError>
         let Some(table) = hunting::table(table_name) else {
             return Ok(Mapped::Skipped { table: table_name.to_string() });
         };
-        let family = match table {
-            hunting::Table::EmailEvents => Family::Email { per_recipient: true },
-            hunting::Table::AlertInfo => Family::Alert,
-            hunting::Table::AlertEvidence => Family::AlertEvidence,
-        };
+        let family = table_family(table);
         let mut source = Source::from_object(properties, "");
         source.extend_object(map, Some("properties"));
         let family = family.with_override(ctx.kind);
-        return build(family, None, &source, line, ctx).map(|builder| record(builder, raw));
+        return build(family, None, &source, line, ctx, extra).map(|builder| record(builder, raw));
     }
     let source = Source::from_object(map, "");
     let family = detect_json(map, &source);
@@ -188,7 +404,7 @@ fn map_json(line: u64, text: &str, ctx: &MapContext) -> Result<Mapped, MapError>
         return Ok(Mapped::Skipped { table: table.to_string() });
     }
     let family = family.with_override(ctx.kind);
-    build(family, Some(map), &source, line, ctx).map(|builder| record(builder, raw))
+    build(family, Some(map), &source, line, ctx, extra).map(|builder| record(builder, raw))
 }
 
 fn record(builder: Builder, raw: Raw) -> Mapped {
@@ -199,6 +415,13 @@ fn record(builder: Builder, raw: Raw) -> Mapped {
 /// alerts. With a record kind given, every row is mapped.
 fn skipped_flat_table(source: &Source, ctx: &MapContext) -> Option<&'static str> {
     if ctx.kind.is_some() { None } else { hunting::skipped_table(source) }
+}
+
+/// Detects the family of a flat row from its column names, and the table name of a row that is
+/// skipped unless a record kind is given. Both depend on the names alone, so they are computed
+/// once per layout.
+fn detect_flat_cached(source: &Source) -> (Family, Option<&'static str>) {
+    source.layout().flat_detection(|| (detect_flat(source), hunting::skipped_table(source)))
 }
 
 /// Detects the family of a flat row from its column names.
@@ -230,8 +453,10 @@ fn build<'c>(
     source: &Source,
     line: u64,
     ctx: &'c MapContext,
+    extra: &'c ExtraColumns,
 ) -> Result<Builder<'c>, MapError> {
     let mut builder = Builder::new(ctx, line, family.kind());
+    builder.keep_extra_only(extra.kept(family.kind()));
     match (family, map) {
         (Family::Email { per_recipient }, _) => {
             generic::map_email(&mut builder, source, per_recipient)?

@@ -3,15 +3,30 @@
 //! Exports spell the same column in several ways (`NetworkMessageId`, `Network message ID`,
 //! `networkMessageId`), so lookups compare names by their letters and digits only, ignoring
 //! case, and ignore the ` [UTC]` suffix that Log Analytics adds to time columns.
+//!
+//! Every row of an input repeats the same column names, so the lookup index over the names
+//! (a [`Layout`]) is built once per distinct list of names and kept in a small per-thread
+//! cache. A layout also keeps results that depend only on the names, such as which column
+//! fills each model field.
 
 use std::borrow::Cow;
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 use serde_json::Value as Json;
 
+use crate::records::RecordKind;
+
+use super::schema::{ColumnKind, column_kind, is_model_name};
+use super::{Family, kind_slot};
+
 /// One cell of a record: CSV text or a JSON value.
+///
+/// JSON strings may be given as [`Cell::Text`], since every reader of a cell treats a JSON
+/// string and CSV text alike.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Cell<'a> {
-    /// A CSV cell.
+    /// A CSV cell or a JSON string.
     Text(&'a str),
     /// A JSON value.
     Json(&'a Json),
@@ -78,74 +93,63 @@ pub(crate) fn parse_object(text: &str) -> Option<serde_json::Map<String, Json>> 
 pub(crate) struct Entry<'a> {
     /// The column or key name as exported.
     pub name: &'a str,
-    /// The normalized-name hash of `name`, see [`name_key`].
-    key: u64,
     /// The value.
     pub cell: Cell<'a>,
 }
 
 /// The named cells of one record, or of an object nested in it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Source<'a> {
     /// Path prefix for messages about nested keys (`Data.`), empty for the record itself.
     pub prefix: &'a str,
     entries: Vec<Entry<'a>>,
-    /// `(key, position in entries)` of every entry, sorted, so that a lookup is a binary
-    /// search instead of a scan of every column.
-    index: Vec<(u64, usize)>,
-    /// A 256-bit Bloom filter over the keys (bit `key % 256`). Most lookups are for columns
-    /// that the record lacks, and the filter rejects most of those without a search.
-    key_bits: [u64; 4],
+    layout: Rc<Layout>,
 }
 
 impl<'a> Source<'a> {
     /// Creates a source from the header and cells of a CSV row. Cells past the header's length
     /// are not named and so are left out; missing cells are absent.
     pub fn from_csv(header: &'a [String], cells: &'a [String]) -> Source<'a> {
-        let entries = header
-            .iter()
-            .zip(cells)
-            .map(|(name, cell)| Entry { name, key: name_key(name), cell: Cell::Text(cell) })
-            .collect();
-        let mut source = Source { prefix: "", entries, ..Source::default() };
-        source.rebuild_index();
-        source
+        let entries =
+            header.iter().zip(cells).map(|(name, cell)| Entry { name, cell: Cell::Text(cell) });
+        Source::from_entries("", entries.collect())
     }
 
     /// Creates a source from the keys of a JSON object.
     pub fn from_object(map: &'a serde_json::Map<String, Json>, prefix: &'a str) -> Source<'a> {
-        let mut source =
-            Source { prefix, entries: Vec::with_capacity(map.len()), ..Source::default() };
-        source.extend_object(map, None);
-        source
+        let entries = map.iter().map(|(name, value)| Entry { name, cell: Cell::Json(value) });
+        Source::from_entries(prefix, entries.collect())
+    }
+
+    /// Creates a source from named cells in input order.
+    pub fn from_entries(prefix: &'a str, entries: Vec<Entry<'a>>) -> Source<'a> {
+        let layout = Layout::cached(&entries);
+        Source { prefix, entries, layout }
     }
 
     /// Adds the keys of a JSON object, leaving out the key `skip`.
     pub fn extend_object(&mut self, map: &'a serde_json::Map<String, Json>, skip: Option<&str>) {
         for (name, value) in map {
             if skip != Some(name.as_str()) {
-                self.entries.push(Entry { name, key: name_key(name), cell: Cell::Json(value) });
+                self.entries.push(Entry { name, cell: Cell::Json(value) });
             }
         }
-        self.rebuild_index();
-    }
-
-    fn rebuild_index(&mut self) {
-        self.index.clear();
-        self.index.extend(self.entries.iter().enumerate().map(|(i, e)| (e.key, i)));
-        self.index.sort_unstable();
-        self.key_bits = [0; 4];
-        for &(key, _) in &self.index {
-            let (word, bit) = key_bit(key);
-            if let Some(bits) = self.key_bits.get_mut(word) {
-                *bits |= bit;
-            }
-        }
+        self.layout = Layout::cached(&self.entries);
     }
 
     /// Iterates over the entries in input order.
     pub fn entries(&self) -> impl Iterator<Item = &Entry<'a>> {
         self.entries.iter()
+    }
+
+    /// Returns the index of the names of this source's entries.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Returns the entry at a position of [`Source::entries`].
+    pub fn entry(&self, position: usize) -> Option<&Entry<'a>> {
+        self.entries.get(position)
     }
 
     /// Looks a column up by normalized name (see the module documentation).
@@ -156,15 +160,8 @@ impl<'a> Source<'a> {
     /// Looks a column up by normalized name, given `key == name_key(name)`. Of several
     /// columns with the same normalized name, returns the first in input order.
     pub fn get_by_key(&self, key: u64, name: &str) -> Option<&Entry<'a>> {
-        let (word, bit) = key_bit(key);
-        if self.key_bits.get(word).is_none_or(|bits| bits & bit == 0) {
-            return None;
-        }
-        let start = self.index.partition_point(|&(k, _)| k < key);
-        let candidates = self.index.get(start..)?.iter().take_while(|&&(k, _)| k == key);
-        candidates
-            .filter_map(|&(_, i)| self.entries.get(i))
-            .find(|e| e.name == name || same_normalized_name(e.name, name))
+        let position = self.layout.position(key, name)?;
+        self.entries.get(position)
     }
 
     /// Returns the first non-blank cell among `names`, tried in order.
@@ -181,11 +178,200 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// Looks a column up like [`Source::get`], with the key computed at compile time.
+    pub fn get_column(&self, column: &Column) -> Option<&Entry<'a>> {
+        self.get_by_key(column.key, column.name)
+    }
+
+    /// Returns the trimmed text of the first non-blank cell among `columns`, like
+    /// [`Source::text`].
+    pub fn text_of(&self, columns: &[Column]) -> Option<Cow<'a, str>> {
+        let mut entries = columns.iter().filter_map(|c| self.get_column(c));
+        let cell = entries.find(|e| !e.cell.is_blank())?.cell;
+        match cell.text()? {
+            Cow::Borrowed(s) => Some(Cow::Borrowed(s.trim())),
+            Cow::Owned(s) => Some(Cow::Owned(s.trim().to_string())),
+        }
+    }
+
     /// Returns true when a column of that normalized name exists, blank or not.
     pub fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
 }
+
+/// Number of layouts that each thread keeps. An input usually has one list of names (a CSV
+/// header, or the keys every NDJSON line repeats), or a few for inputs that mix tables.
+const LAYOUT_CACHE_SIZE: usize = 16;
+
+thread_local! {
+    static LAYOUTS: RefCell<Vec<Rc<Layout>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A lookup index over a list of column names, with results derived from the names alone.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    /// The names, in input order.
+    names: Vec<Box<str>>,
+    /// `(key, position in names)` of every name, sorted, so that a lookup is a binary
+    /// search instead of a scan of every column.
+    index: Vec<(u64, usize)>,
+    /// A 256-bit Bloom filter over the keys (bit `key % 256`). Most lookups are for columns
+    /// that the record lacks, and the filter rejects most of those without a search.
+    key_bits: [u64; 4],
+    /// True when two names are equal (not only after normalization).
+    duplicate_names: bool,
+    /// Per record kind, the type of each column kept in `extra`, or `None` for a column named
+    /// like a model field of the kind.
+    extra_kinds: [OnceCell<Vec<Option<ColumnKind>>>; 3],
+    /// Per record kind, the positions of the columns that can fill each model field, in the
+    /// order of the field table (see [`Layout::field_columns`]).
+    field_columns: [OnceCell<Vec<Vec<usize>>>; 3],
+    /// The family of a flat row with these names, and the table of a skipped row.
+    flat_detection: OnceCell<(Family, Option<&'static str>)>,
+}
+
+impl Layout {
+    /// Returns the layout of the entries' names from this thread's cache, building it when
+    /// the cache has none.
+    fn cached(entries: &[Entry]) -> Rc<Layout> {
+        LAYOUTS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(layout) = cache.iter().find(|layout| layout.has_names(entries)) {
+                return Rc::clone(layout);
+            }
+            let layout = Rc::new(Layout::new(entries));
+            if cache.len() >= LAYOUT_CACHE_SIZE {
+                cache.remove(0);
+            }
+            cache.push(Rc::clone(&layout));
+            layout
+        })
+    }
+
+    fn new(entries: &[Entry]) -> Layout {
+        let names: Vec<Box<str>> = entries.iter().map(|e| Box::from(e.name)).collect();
+        let mut index: Vec<(u64, usize)> =
+            names.iter().enumerate().map(|(i, name)| (name_key(name), i)).collect();
+        index.sort_unstable();
+        let mut key_bits = [0; 4];
+        for &(key, _) in &index {
+            let (word, bit) = key_bit(key);
+            if let Some(bits) = key_bits.get_mut(word) {
+                *bits |= bit;
+            }
+        }
+        let mut sorted: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+        sorted.sort_unstable();
+        let duplicate_names = sorted.windows(2).any(|pair| pair.first() == pair.last());
+        Layout {
+            names,
+            index,
+            key_bits,
+            duplicate_names,
+            extra_kinds: Default::default(),
+            field_columns: Default::default(),
+            flat_detection: OnceCell::new(),
+        }
+    }
+
+    fn has_names(&self, entries: &[Entry]) -> bool {
+        self.names.len() == entries.len()
+            && self.names.iter().zip(entries).all(|(name, entry)| **name == *entry.name)
+    }
+
+    /// Returns true when two names are equal, not only after normalization.
+    pub fn has_duplicate_names(&self) -> bool {
+        self.duplicate_names
+    }
+
+    /// Returns the position of the first name equal to `name` after normalization, given
+    /// `key == name_key(name)`.
+    fn position(&self, key: u64, name: &str) -> Option<usize> {
+        let (word, bit) = key_bit(key);
+        if self.key_bits.get(word).is_none_or(|bits| bits & bit == 0) {
+            return None;
+        }
+        let start = self.index.partition_point(|&(k, _)| k < key);
+        let candidates = self.index.get(start..)?.iter().take_while(|&&(k, _)| k == key);
+        candidates.map(|&(_, i)| i).find(|&i| {
+            self.names.get(i).is_some_and(|n| **n == *name || same_normalized_name(n, name))
+        })
+    }
+
+    /// Returns, per column, its type when it goes to `extra` for records of `kind`, or `None`
+    /// when a model field of the kind has its name.
+    pub fn extra_kinds(&self, kind: RecordKind) -> &[Option<ColumnKind>] {
+        self.extra_kinds[kind_slot(kind)].get_or_init(|| {
+            let kind_of = |name: &str| (!is_model_name(kind, name)).then(|| column_kind(name));
+            self.names.iter().map(|name| kind_of(name)).collect()
+        })
+    }
+
+    /// Returns the result of `detect`, which must depend on the names alone, computing it on
+    /// the first call only.
+    pub fn flat_detection(
+        &self,
+        detect: impl FnOnce() -> (Family, Option<&'static str>),
+    ) -> (Family, Option<&'static str>) {
+        *self.flat_detection.get_or_init(detect)
+    }
+
+    /// Returns, for each entry of `columns` (the column-name keys of each model field of a
+    /// kind), the positions of the columns found, in the order of the column names. The result
+    /// is computed on the first call per kind, so every call for a kind must pass the same
+    /// table.
+    pub fn field_columns(&self, kind: RecordKind, columns: &[Vec<(u64, &str)>]) -> &[Vec<usize>] {
+        self.field_columns[kind_slot(kind)].get_or_init(|| {
+            let found = |names: &Vec<(u64, &str)>| {
+                names.iter().filter_map(|&(key, name)| self.position(key, name)).collect()
+            };
+            columns.iter().map(found).collect()
+        })
+    }
+}
+
+/// A column name known at compile time, with its [`name_key`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Column {
+    /// The name.
+    pub name: &'static str,
+    /// `name_key(name)`.
+    key: u64,
+}
+
+impl Column {
+    /// Creates a column from an ASCII name without a ` [UTC]` suffix, for which a hash of the
+    /// lower-cased letters and digits equals [`name_key`].
+    pub const fn new(name: &'static str) -> Column {
+        let bytes = name.as_bytes();
+        let mut hash = FNV_OFFSET;
+        let mut i = 0;
+        while i < bytes.len() {
+            let byte = bytes[i];
+            if byte.is_ascii_alphanumeric() {
+                hash ^= byte.to_ascii_lowercase() as u64;
+                hash = hash.wrapping_mul(FNV_PRIME);
+            }
+            i += 1;
+        }
+        Column { name, key: hash }
+    }
+
+    /// Returns true when the key computed at compile time equals [`name_key`] of the name.
+    #[cfg(test)]
+    pub fn key_matches_name(&self) -> bool {
+        self.key == name_key(self.name)
+    }
+}
+
+/// Creates a `&'static [Column]` of the names, with the keys computed at compile time.
+macro_rules! columns {
+    ($($name:literal),* $(,)?) => {
+        const { &[$($crate::records::map::source::Column::new($name)),*] }
+    };
+}
+pub(crate) use columns;
 
 /// Returns the word and the bit mask of a key in [`Source::key_bits`].
 fn key_bit(key: u64) -> (usize, u64) {

@@ -723,3 +723,149 @@ fn check_air(mapped: &[Mapped]) {
     let third = addresses(alerts[2], Role::User);
     assert!(third.iter().any(|a| a == "account@example.com"), "{third:?}");
 }
+
+/// Maps `text` by the borrowed fast path and by the `serde_json::Value` path, and checks that
+/// both give the same result. Returns whether the fast path took the object.
+fn check_json_paths_agree(text: &str, kind: Option<RecordKind>) -> bool {
+    let context = ctx(SourceFormat::Ndjson, kind);
+    let extra = ExtraColumns::default();
+    let slow = map_json_value(7, text, &context, &extra);
+    if object::parse(text).is_none() {
+        assert!(slow.is_err(), "only the value path parsed {text}");
+        return false;
+    }
+    let Some(fast) = build_flat_json(7, text, &context, &extra) else { return false };
+    let fast = fast.map(|built| built.into_mapped(|| Raw::Json(text.to_string())));
+    match (&fast, &slow) {
+        (Ok(fast), Ok(slow)) => assert_eq!(fast, slow, "{text}"),
+        (Err(fast), Err(slow)) => assert_eq!(fast.to_string(), slow.to_string(), "{text}"),
+        _ => panic!("paths disagree on {text}: {fast:?} and {slow:?}"),
+    }
+    true
+}
+
+#[test]
+fn json_fast_path_matches_value_path() {
+    let taken = [
+        r#"{"category":"AdvancedHunting-EmailEvents","time":"2026-10-01T00:00:00Z","properties":{"Timestamp":"2026-10-01T00:00:00.000Z","NetworkMessageId":"m-1","SenderFromAddress":"Ext <a@ext.test>","SenderObjectId":null,"RecipientEmailAddress":"B@Contoso.test","Subject":"Caf\u00e9 \"menu\"","EmailClusterId":1770700525,"ThreatTypes":"Phish,Spam","DetectionMethods":"{\"Phish\":[\"URL detonation\"]}","AttachmentCount":0,"UrlCount":1.0,"Big":18446744073709551616,"Flag":true,"Tags":["x",1,null]}}"#,
+        r#"{"category":"AdvancedHunting-AlertEvidence","properties":{"AlertId":"da1","EntityType":"Mailbox","AdditionalFields":"{\"MailboxPrimaryAddress\":\"m@contoso.test\",\"AadId\":\"o-1\"}","Severity":"High"}}"#,
+        r#"{"category":"AdvancedHunting-AlertInfo","properties":{"AlertId":"da2","Title":"T","Timestamp":"2026-10-01T00:00:00Z"}}"#,
+        r#"{"category":"AdvancedHunting-EmailUrlInfo","properties":{"Url":"https://x.test"}}"#,
+        r#"{"NetworkMessageId":"m-2","Recipients":"a@contoso.test; b@contoso.test","Sender":"s@ext.test","Timestamp":""}"#,
+        r#"{"NetworkMessageId":"m-3","Url":"https://x.test","UrlLocation":"Body"}"#,
+        r#"{"CampaignId":"c-1","Recipients":["a@contoso.test","b@contoso.test"],"Sender":"s@ext.test"}"#,
+        r#"{"Timestamp":"not a time","RecipientEmailAddress":"a@contoso.test"}"#,
+        r#"{"Title":"no users","Severity":"low","LastSeen":"2026-10-01T00:00:00Z"}"#,
+        r#"{"category":"Other","properties":"text","Recipient":"a@contoso.test"}"#,
+    ];
+    for text in taken {
+        for kind in [None, Some(RecordKind::Alert), Some(RecordKind::Email)] {
+            assert!(check_json_paths_agree(text, kind), "fast path declined {text}");
+        }
+    }
+}
+
+#[test]
+fn json_fast_path_declines_value_only_shapes() {
+    let declined = [
+        r#"{"a":"1","a":"2","Recipient":"x@contoso.test"}"#,
+        r#"{"Recipient":"x@contoso.test","Data":{"k":"v"}}"#,
+        r#"{"category":"AdvancedHunting-EmailEvents","category":"x","properties":{"Subject":"s"}}"#,
+        r#"{"category":"AdvancedHunting-EmailEvents","properties":{"Subject":"s","Subject":"t"}}"#,
+        r#"{"category":"AdvancedHunting-EmailEvents","properties":{"Subject":"s","Nested":{}}}"#,
+        r#"{"RecordType":28,"Operation":"TIMailData","Recipients":["a@contoso.test"]}"#,
+        r##"{"@odata.type":"#microsoft.graph.security.alert","id":"g-1"}"##,
+        "[1,2]",
+        "{\"a\":",
+    ];
+    for text in declined {
+        assert!(!check_json_paths_agree(text, None), "fast path took {text}");
+    }
+}
+
+fn map_with_extra(text: &str, extra: &ExtraColumns) -> Result<Mapped, MapError> {
+    let item = RawItem { line: 3, body: RawBody::Json(text.to_string()) };
+    map_item_with(&item, &ctx(SourceFormat::Ndjson, None), extra)
+}
+
+#[test]
+fn extra_columns_keep_only_named() {
+    let text = r#"{"NetworkMessageId":"m-1","RecipientEmailAddress":"a@contoso.test","EmailLanguage":"en","UrlCount":2,"Custom Time":"2026-10-01T00:00:00Z"}"#;
+    let mut extra = ExtraColumns::default();
+    extra.keep_only(RecordKind::Email, vec!["emaillanguage".to_string()]);
+    let pruned = expect_record(map_with_extra(text, &extra));
+    let full = expect_record(map_with_extra(text, &ExtraColumns::default()));
+    let names = |record: &Record| record.extra.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&pruned), ["EmailLanguage"]);
+    assert!(names(&full).len() > 1);
+    assert_eq!(pruned.fields, full.fields);
+    assert_eq!(pruned.users, full.users);
+    assert_eq!(pruned.raw, full.raw);
+    extra.keep_only(RecordKind::Alert, Vec::new());
+    assert_eq!(extra.kept(RecordKind::Alert), Some(&[][..]));
+    assert_eq!(extra.kept(RecordKind::Campaign), None);
+}
+
+#[test]
+fn extra_columns_left_out_times_still_checked() {
+    let text = r#"{"NetworkMessageId":"m-1","RecipientEmailAddress":"a@contoso.test","LastSeen":"yesterday"}"#;
+    let mut extra = ExtraColumns::default();
+    extra.keep_only(RecordKind::Email, Vec::new());
+    let error = map_with_extra(text, &extra).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(error.contains("LastSeen"), "{error}");
+}
+
+#[test]
+fn field_names_unique_per_kind() {
+    for kind in RecordKind::ALL {
+        let mut names: Vec<&str> = schema::field_specs(kind).iter().map(|f| f.name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "{kind}");
+    }
+}
+
+#[test]
+fn compile_time_column_keys_match() {
+    let lists = [
+        generic::SENDER_COLUMNS,
+        generic::RECIPIENT_COLUMNS,
+        generic::ALERT_USER_COLUMNS,
+        generic::ALERT_OBJECT_ID_COLUMNS,
+        generic::CAMPAIGN_SENDER_COLUMNS,
+        generic::ID_COLUMNS,
+        source::columns!["SenderDisplayName", "P2SenderDisplayName", "x_1-Y"],
+    ];
+    for column in lists.iter().flat_map(|list| list.iter()) {
+        assert!(column.key_matches_name(), "{}", column.name);
+    }
+}
+
+#[test]
+fn owned_mapping_matches_borrowed() {
+    let mut items =
+        csv_items("NetworkMessageId\tRecipientEmailAddress\tSubject\nm-1\ta@contoso.test\tHi");
+    let texts = [
+        r#"{"NetworkMessageId":"m-2","RecipientEmailAddress":"a@contoso.test"}"#,
+        " {\"NetworkMessageId\":\"m-3\",\"Recipient\":\"a@contoso.test\"}\t",
+        "{\n  \"NetworkMessageId\": \"m-4\",\n  \"Recipient\": \"a@contoso.test\"\n}",
+        r#"{"category":"AdvancedHunting-EmailUrlInfo","properties":{"Url":"https://x.test"}}"#,
+        r#"{"Timestamp":"not a time","Recipient":"a@contoso.test"}"#,
+        "[1]",
+    ];
+    items.extend(texts.iter().map(|t| RawItem { line: 1, body: RawBody::Json(t.to_string()) }));
+    let context = ctx(SourceFormat::Ndjson, None);
+    let extra = ExtraColumns::default();
+    for item in items {
+        let borrowed = map_item(&item, &context);
+        let owned = map_item_owned(item.clone(), &context, &extra);
+        match (&borrowed, &owned) {
+            (Ok(borrowed), Ok(owned)) => assert_eq!(borrowed, owned, "{item:?}"),
+            (Err(borrowed), Err(owned)) => {
+                assert_eq!(borrowed.to_string(), owned.to_string(), "{item:?}")
+            }
+            _ => panic!("results differ for {item:?}: {borrowed:?} and {owned:?}"),
+        }
+    }
+}
