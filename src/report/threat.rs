@@ -63,9 +63,14 @@ impl ReportBuilder for ThreatReport {
         } else {
             vec![String::new()]
         };
-        for (threat, technology) in detections(record, &types) {
-            let threat = self.spellings.key(&threat);
-            let technology = self.spellings.key(&technology);
+        // Keys, not spellings, are collected so that `Phish` and `phish` in one email count once.
+        let pairs: BTreeSet<(String, String)> = detections(record, &types)
+            .into_iter()
+            .map(|(threat, technology)| {
+                (self.spellings.key(&threat), self.spellings.key(&technology))
+            })
+            .collect();
+        for (threat, technology) in pairs {
             for tag in &tags {
                 let key =
                     (day.clone(), threat.clone(), technology.clone(), action.clone(), tag.clone());
@@ -385,6 +390,13 @@ mod tests {
         assert_eq!(table.rows.len(), 2);
         assert_eq!(table.rows[0][4], Cell::text("Fin-ance"));
         assert_eq!(table.rows[1][4], Cell::text("Finance"));
+    }
+
+    #[test]
+    fn repeated_type_spelling_counts_once() {
+        let record = threat_email("2024-06-01T08:00:00Z", "Phish,phish", "Bulk", "Junked");
+        let table = build(&[(record, vec![])], false);
+        assert_eq!(table.rows, vec![row("2024-06-01", "Phish", "Bulk", "Junked", 1)]);
     }
 
     #[test]
