@@ -41,6 +41,11 @@ pub struct ChartSpec {
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 540;
 
+/// Pixels of the chart's width outside the plot: the y label area and both margins.
+const PLOT_INSET: u32 = Y_LABEL_AREA + 2 * MARGIN;
+const Y_LABEL_AREA: u32 = 64;
+const MARGIN: u32 = 16;
+
 /// Maximum number of series drawn; the smaller series beyond it are merged into "other" so
 /// that the legend stays readable.
 const MAX_SERIES: usize = 12;
@@ -164,15 +169,17 @@ fn draw<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let error = |e: &dyn std::fmt::Display| e.to_string();
     root.fill(&WHITE).map_err(|e| error(&e))?;
-    let day_count = u32::try_from(data.days.len().max(1)).unwrap_or(u32::MAX);
+    // A u32 range `0..last` has `last + 1` segments, one per day. A single day gets a second,
+    // empty segment because a one-value range has no width.
+    let last_day = u32::try_from(data.days.len().saturating_sub(1)).unwrap_or(u32::MAX).max(1);
     let top = y_top(spec.kind, data);
     let x_label = format!("{} ({})", spec.day_column, table.time_zone);
     let mut chart = ChartBuilder::on(&root)
         .caption(printable(&table.title), ("sans-serif", 22))
-        .margin(16)
+        .margin(MARGIN)
         .x_label_area_size(56)
-        .y_label_area_size(64)
-        .build_cartesian_2d((0u32..day_count).into_segmented(), 0u64..top)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d((0u32..last_day).into_segmented(), 0u64..top)
         .map_err(|e| error(&e))?;
     let days = &data.days;
     let label_day = |value: &SegmentValue<u32>| match value {
@@ -235,6 +242,7 @@ fn draw_bars<DB: DrawingBackend>(
     data: &ChartData,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let mut bottoms = vec![0u64; data.days.len()];
+    let gap = bar_gap(data.days.len());
     for (index, (name, values)) in data.series.iter().enumerate() {
         let color = Palette99::pick(index).to_rgba();
         let bars: Vec<Rectangle<(SegmentValue<u32>, u64)>> = values
@@ -251,7 +259,7 @@ fn draw_bars<DB: DrawingBackend>(
                     ],
                     color.filled(),
                 );
-                bar.set_margin(0, 0, 6, 6);
+                bar.set_margin(0, 0, gap, gap);
                 bar
             })
             .collect();
@@ -264,6 +272,14 @@ fn draw_bars<DB: DrawingBackend>(
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
     }
     Ok(())
+}
+
+/// Returns the gap in pixels on each side of a bar: 6, or less when many days leave narrow
+/// segments, so that no bar gets a negative width.
+fn bar_gap(days: usize) -> u32 {
+    let plot_width = WIDTH.saturating_sub(PLOT_INSET);
+    let segment = plot_width / u32::try_from(days.max(1)).unwrap_or(u32::MAX);
+    (segment / 5).min(6)
 }
 
 fn draw_lines<DB: DrawingBackend>(
@@ -355,6 +371,57 @@ mod tests {
         for expected in ["day (Europe/Berlin)", "Phish", "<Spam>", "2024-03-31"] {
             assert!(texts.iter().any(|t| t == expected), "missing text '{expected}' in {texts:?}");
         }
+    }
+
+    /// Returns the widths and heights of every `<rect>` of a chart.
+    fn rect_sizes(svg: &str) -> Vec<(f64, f64)> {
+        let document = roxmltree::Document::parse(svg).unwrap();
+        document
+            .descendants()
+            .filter(|node| node.has_tag_name("rect"))
+            .map(|node| {
+                let number = |name| node.attribute(name).unwrap().parse::<f64>().unwrap();
+                (number("width"), number("height"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bars_never_negative() {
+        for days in [1usize, 2, 31, 365, 2000] {
+            let mut table = table();
+            table.rows = (0..days)
+                .map(|day| {
+                    let date = jiff::civil::date(2020, 1, 1)
+                        .checked_add(jiff::Span::new().days(i64::try_from(day).unwrap()))
+                        .unwrap();
+                    vec![Cell::Time(date.to_string()), Cell::text("Phish"), Cell::Count(2)]
+                })
+                .collect();
+            let svg = render_svg(&table, &spec(ChartKind::Bars)).unwrap();
+            let sizes = rect_sizes(&svg);
+            assert!(sizes.len() > days.min(1), "{days} days");
+            for (width, height) in sizes {
+                assert!(width >= 0.0, "{days} days: width {width}");
+                assert!(height >= 0.0, "{days} days: height {height}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_day_bar_has_width() {
+        let mut table = table();
+        table.rows.truncate(1);
+        let svg = render_svg(&table, &spec(ChartKind::Bars)).unwrap();
+        let document = roxmltree::Document::parse(&svg).unwrap();
+        // The first series' colour, on the bar and on its 12-pixel legend swatch.
+        let widths: Vec<f64> = document
+            .descendants()
+            .filter(|node| node.has_tag_name("rect") && node.attribute("fill") == Some("#E6194B"))
+            .map(|node| node.attribute("width").unwrap().parse::<f64>().unwrap())
+            .collect();
+        assert_eq!(widths.len(), 2, "{widths:?}");
+        assert!(widths.iter().any(|width| *width > 100.0), "{widths:?}");
     }
 
     #[test]

@@ -18,8 +18,8 @@ use super::{ReportBuilder, ReportOptions, Spellings, Window};
 use crate::records::write::UserTags;
 use crate::records::{Raw, Record, RecordKind, Value};
 
-/// Group key: day, then the [`Spellings`] keys of threat type, detection technology, delivery
-/// action and tag.
+/// Group key: day, then the [`Spellings`] keys of threat type, detection technology and
+/// delivery action, then the tag name.
 type Key = (String, String, String, String, String);
 
 /// The export column that lists detection technologies per threat type.
@@ -57,13 +57,20 @@ impl ReportBuilder for ThreatReport {
         let day = record.time.map(|t| self.window.day(t)).unwrap_or_default();
         let action = self.spellings.key(&field_text(record, "delivery_action"));
         let tags: Vec<String> = if self.by_tag {
-            tag_names(users).iter().map(|tag| self.spellings.key(tag)).collect()
+            // Tag names come from the catalog, which already keeps one spelling per tag, and
+            // folding them further would merge distinct tags such as `Fin-ance` and `Finance`.
+            tag_names(users)
         } else {
             vec![String::new()]
         };
-        for (threat, technology) in detections(record, &types) {
-            let threat = self.spellings.key(&threat);
-            let technology = self.spellings.key(&technology);
+        // Keys, not spellings, are collected so that `Phish` and `phish` in one email count once.
+        let pairs: BTreeSet<(String, String)> = detections(record, &types)
+            .into_iter()
+            .map(|(threat, technology)| {
+                (self.spellings.key(&threat), self.spellings.key(&technology))
+            })
+            .collect();
+        for (threat, technology) in pairs {
             for tag in &tags {
                 let key =
                     (day.clone(), threat.clone(), technology.clone(), action.clone(), tag.clone());
@@ -86,7 +93,7 @@ impl ReportBuilder for ThreatReport {
                     spellings.cell(&action),
                 ];
                 if by_tag {
-                    row.push(spellings.cell(&tag));
+                    row.push(if tag.is_empty() { Cell::Empty } else { Cell::Text(tag) });
                 }
                 row.push(Cell::Count(emails));
                 row
@@ -370,6 +377,26 @@ mod tests {
                 (Cell::text("VIP"), Cell::Count(1)),
             ]
         );
+    }
+
+    #[test]
+    fn by_tag_keeps_distinct_tag_spellings() {
+        let phish = || threat_email("2024-06-01T08:00:00Z", "Phish", "", "Blocked");
+        let records = vec![
+            (phish(), vec![tagged_as(Role::Recipient, "a@x.test", &["Fin-ance"])]),
+            (phish(), vec![tagged_as(Role::Recipient, "b@x.test", &["Finance"])]),
+        ];
+        let table = build(&records, true);
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.rows[0][4], Cell::text("Fin-ance"));
+        assert_eq!(table.rows[1][4], Cell::text("Finance"));
+    }
+
+    #[test]
+    fn repeated_type_spelling_counts_once() {
+        let record = threat_email("2024-06-01T08:00:00Z", "Phish,phish", "Bulk", "Junked");
+        let table = build(&[(record, vec![])], false);
+        assert_eq!(table.rows, vec![row("2024-06-01", "Phish", "Bulk", "Junked", 1)]);
     }
 
     #[test]
