@@ -11,9 +11,10 @@ use roaring::RoaringBitmap;
 
 use super::error::IndexError;
 use super::files;
+use super::lazy::LazySegment;
 use super::manifest::{Manifest, Source};
-use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet, TimeSummary};
-use super::segment::{SegmentIndex, StoredBody, StoredRecord};
+use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet};
+use super::segment::{StoredBody, StoredRecord};
 use super::tag_file::{self, DirectoryKey, SegmentTags, StoredTag, TagFile};
 use crate::catalog::{TagLookup, UserId};
 use crate::eval::Matcher;
@@ -85,15 +86,15 @@ struct Segment {
     records_file: String,
     index_file: String,
     count: u32,
-    index: SegmentIndex,
-    times: HashMap<String, TimeSummary>,
+    index: LazySegment,
     live: RoaringBitmap,
     records: OnceLock<Arc<Vec<StoredRecord>>>,
 }
 
 impl Index {
     /// Opens the index of the store directory `store`; an index with no records when nothing
-    /// was ingested.
+    /// was ingested. Opening reads the manifest and the section table of each segment; the
+    /// sections are read and checked when a query first needs them.
     ///
     /// # Errors
     ///
@@ -113,23 +114,17 @@ impl Index {
             .segments
             .par_iter()
             .map(|entry| {
-                let index = files::read_index(&dir, &entry.index_file, entry.count)?;
+                let index = LazySegment::open(&dir.join(&entry.index_file), entry.count)?;
                 let mut live = RoaringBitmap::new();
                 live.insert_range(0..entry.count);
                 for id in &entry.replaced {
                     live.remove(*id);
                 }
-                let times = index
-                    .time_columns
-                    .iter()
-                    .map(|(field, column)| (field.clone(), TimeSummary::of(column, entry.count)))
-                    .collect();
                 Ok(Segment {
                     records_file: entry.records_file.clone(),
                     index_file: entry.index_file.clone(),
                     count: entry.count,
                     index,
-                    times,
                     live,
                     records: OnceLock::new(),
                 })
@@ -200,7 +195,8 @@ impl Index {
     fn stored_segment<'s>(&self, stored: &'s Stored, segment: usize) -> Option<&'s SegmentTags> {
         let data = self.segments.get(segment)?;
         let state = stored.file.segments.get(&data.index_file)?;
-        tag_file::fits(state, &data.index).then_some(state)
+        let fits = tag_file::fits_counts(state, data.index.key_count() as usize, data.count);
+        fits.then_some(state)
     }
 
     fn records(&self, segment: usize) -> Result<Arc<Vec<StoredRecord>>, IndexError> {
@@ -315,7 +311,7 @@ impl<'a> Session<'a> {
             let Some(data) = index.segments.get(segment) else { continue };
             let mut updated = TagCache::new();
             let change = super::refresh::TagChange {
-                index: &data.index,
+                postings: data.index.postings_or_empty(),
                 old: (self.lookup, old_users),
                 new: (lookup, new_users),
             };
@@ -344,9 +340,11 @@ impl<'a> Session<'a> {
             if let Some(stored) = stored {
                 stored.changed.store(true, Ordering::Relaxed);
             }
-            data.index
-                .keys
-                .iter()
+            // A failed read resolves no key; `LazySegment::check` reports it after the query.
+            let Ok(keys) = data.index.keys() else {
+                return vec![None; data.index.key_count() as usize];
+            };
+            keys.iter()
                 .map(|key| self.lookup.resolve(&key.to_user_ref(crate::records::Role::User)))
                 .collect()
         })
@@ -361,7 +359,7 @@ impl<'a> Session<'a> {
         }
         let parsed = filter::parse(&request.query, &request.parse)
             .map_err(|e| IndexError::Query(Box::new(e)))?;
-        let used = self.used_sources();
+        let used = self.used_sources()?;
         let mut variants: Vec<(Query, Plan)> = Vec::new();
         let mut by_source = Vec::with_capacity(self.index.manifest.sources.len());
         for (position, source) in self.index.manifest.sources.iter().enumerate() {
@@ -393,16 +391,16 @@ impl<'a> Session<'a> {
     }
 
     /// Returns the sources that have live records.
-    fn used_sources(&self) -> std::collections::HashSet<u32> {
+    fn used_sources(&self) -> Result<std::collections::HashSet<u32>, IndexError> {
         let mut used = std::collections::HashSet::new();
         for segment in &self.index.segments {
-            for (source, bitmap) in &segment.index.sources {
+            for (source, bitmap) in segment.index.sources()? {
                 if !bitmap.is_disjoint(&segment.live) {
                     used.insert(*source);
                 }
             }
         }
-        used
+        Ok(used)
     }
 
     /// Returns the plan of each distinct resolved form of the query, as text.
@@ -456,7 +454,10 @@ impl<'a> Session<'a> {
             let (matched, tested) = result?;
             stats.matched += matched.len();
             stats.tested += tested;
-            let times = self.index.segments.get(segment).map(|s| s.index.times.as_slice());
+            let times = match self.index.segments.get(segment) {
+                Some(data) => Some(data.index.times()?),
+                None => None,
+            };
             for record in &matched {
                 let time = times.and_then(|t| t.get(record as usize)).copied().unwrap_or(i64::MIN);
                 hits.push(Hit { segment: segment as u32, record, time });
@@ -527,13 +528,12 @@ impl<'a> Session<'a> {
             lookup: self.lookup,
             users: self.users(segment),
             cache: self.tags.get(segment),
-            times: Some(&data.times),
         };
         let mut matched = RoaringBitmap::new();
         let mut tested = 0;
         for (variant, (query, plan)) in compiled.variants.iter().enumerate() {
             let mut universe = RoaringBitmap::new();
-            for (source, bitmap) in &data.index.sources {
+            for (source, bitmap) in data.index.sources()? {
                 if compiled.by_source.get(*source as usize).copied().flatten() == Some(variant) {
                     universe |= bitmap;
                 }
@@ -543,6 +543,7 @@ impl<'a> Session<'a> {
                 continue;
             }
             let bounds = eval.bounds(plan, &universe);
+            data.index.check()?;
             let candidates = &bounds.upper - &bounds.lower;
             matched |= bounds.lower;
             if candidates.is_empty() {
@@ -580,8 +581,8 @@ impl<'a> Session<'a> {
                 stored.changed.store(true, Ordering::Relaxed);
                 let Some(data) = self.index.segments.get(segment) else { continue };
                 let users = self.users(segment);
-                tag_file::update(
-                    &data.index,
+                tag_file::update_postings(
+                    data.index.postings_or_empty(),
                     users,
                     role,
                     &entry.carriers,

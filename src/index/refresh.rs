@@ -3,7 +3,7 @@
 use roaring::RoaringBitmap;
 
 use super::plan::{TagSet, carries, tag_set};
-use super::segment::SegmentIndex;
+use super::sections::Postings;
 use crate::catalog::{TagLookup, UserId};
 use crate::filter::resolved::TagMatch;
 use crate::records::Role;
@@ -13,8 +13,8 @@ pub type Resolved<'a> = (&'a dyn TagLookup, &'a [Option<UserId>]);
 
 /// The change of one segment's tag bitmaps from an old lookup to a new one.
 pub struct TagChange<'a> {
-    /// The segment's derived structures.
-    pub index: &'a SegmentIndex,
+    /// The segment's postings.
+    pub postings: &'a Postings,
     /// The lookup the bitmaps were built with.
     pub old: Resolved<'a>,
     /// The lookup to update them for.
@@ -36,7 +36,7 @@ impl TagChange<'_> {
         let mut lost = RoaringBitmap::new();
         // NOTE: every posting key is checked, so the cost follows the number of keys, not the
         // size of the change; an index from user to keys would bound it by the change.
-        for ((posting_role, key), postings) in &self.index.postings {
+        for ((posting_role, key), postings) in self.postings {
             if role.is_some_and(|r| r != *posting_role) {
                 continue;
             }
@@ -65,7 +65,7 @@ impl TagChange<'_> {
         touched: &RoaringBitmap,
     ) -> RoaringBitmap {
         let mut kept = RoaringBitmap::new();
-        for ((posting_role, key), postings) in &self.index.postings {
+        for ((posting_role, key), postings) in self.postings {
             if role.is_some_and(|r| r != *posting_role) || postings.is_disjoint(touched) {
                 continue;
             }

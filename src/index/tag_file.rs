@@ -18,6 +18,7 @@ use roaring::RoaringBitmap;
 
 use super::codec::{Decoder, Encoder};
 use super::error::{IndexError, io_error};
+use super::sections::Postings;
 use super::segment::{SegmentIndex, role_code, role_from_code};
 use crate::catalog::{TagLookup, UserId};
 use crate::directory::Directory;
@@ -215,9 +216,14 @@ fn decode_users(
 /// Checks stored state against a segment: the users must cover its reference keys and the
 /// bitmaps must name only its records. A mismatch means the file belongs to other files.
 pub fn fits(stored: &SegmentTags, index: &SegmentIndex) -> bool {
-    let users_fit = stored.users.as_ref().is_none_or(|users| users.len() == index.keys.len());
-    let bitmaps_fit =
-        stored.tags.values().all(|t| t.bitmap.max().is_none_or(|max| max < index.count));
+    fits_counts(stored, index.keys.len(), index.count)
+}
+
+/// Checks stored state against a segment of `count` records with `key_count` reference
+/// keys, as [`fits`] does.
+pub fn fits_counts(stored: &SegmentTags, key_count: usize, count: u32) -> bool {
+    let users_fit = stored.users.as_ref().is_none_or(|users| users.len() == key_count);
+    let bitmaps_fit = stored.tags.values().all(|t| t.bitmap.max().is_none_or(|max| max < count));
     users_fit && bitmaps_fit
 }
 
@@ -233,12 +239,24 @@ pub fn update(
     new: &RoaringBitmap,
     bitmap: &RoaringBitmap,
 ) -> RoaringBitmap {
+    update_postings(&index.postings, users, role, old, new, bitmap)
+}
+
+/// Updates a stored bitmap as [`update`] does, from a segment's postings.
+pub fn update_postings(
+    by_key: &Postings,
+    users: &[Option<UserId>],
+    role: Option<Role>,
+    old: &RoaringBitmap,
+    new: &RoaringBitmap,
+    bitmap: &RoaringBitmap,
+) -> RoaringBitmap {
     let gained_users = new - old;
     let lost_users = old - new;
     let user_of = |key: u32| users.get(key as usize).copied().flatten();
     let mut gained = RoaringBitmap::new();
     let mut lost = RoaringBitmap::new();
-    for ((posting_role, key), postings) in &index.postings {
+    for ((posting_role, key), postings) in by_key {
         if role.is_some_and(|r| r != *posting_role) {
             continue;
         }
@@ -251,7 +269,7 @@ pub fn update(
     }
     let mut result = bitmap - &lost;
     if !lost.is_empty() {
-        for ((posting_role, key), postings) in &index.postings {
+        for ((posting_role, key), postings) in by_key {
             if role.is_some_and(|r| r != *posting_role) || postings.is_disjoint(&lost) {
                 continue;
             }
