@@ -14,6 +14,7 @@ use super::files;
 use super::lazy::LazySegment;
 use super::manifest::{Manifest, Source};
 use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet};
+use super::refresh::{KeysByUser, keys_by_user};
 use super::segment::{StoredBody, StoredRecord};
 use super::tag_file::{self, DirectoryKey, SegmentTags, StoredTag, TagFile};
 use crate::catalog::{TagLookup, UserId};
@@ -167,6 +168,7 @@ impl Index {
             index: self,
             lookup,
             users: (0..self.segments.len()).map(|_| OnceLock::new()).collect(),
+            keys_by_user: (0..self.segments.len()).map(|_| OnceLock::new()).collect(),
             resolved: Mutex::new(HashMap::new()),
             tags: (0..self.segments.len()).map(|_| Mutex::new(TagCache::new())).collect(),
             stored: None,
@@ -252,11 +254,15 @@ pub fn remap(stored: &StoredRecord, source: &Source) -> Result<Record, String> {
     }
 }
 
+static EMPTY_KEYS: KeysByUser = Vec::new();
+
 /// Queries over an index with one tag lookup.
 pub struct Session<'a> {
     index: &'a Index,
     lookup: &'a dyn TagLookup,
-    users: Vec<OnceLock<Vec<Option<UserId>>>>,
+    users: Vec<OnceLock<Arc<Vec<Option<UserId>>>>>,
+    /// The reference keys of each segment by resolved user, built with the users.
+    keys_by_user: Vec<OnceLock<Arc<KeysByUser>>>,
     resolved: Mutex<HashMap<String, Arc<Compiled>>>,
     /// Tag bitmaps per segment, built with `lookup`.
     tags: Vec<Mutex<TagCache>>,
@@ -300,6 +306,11 @@ impl<'a> Session<'a> {
                     *new = OnceLock::from(users.clone());
                 }
             }
+            for (old, new) in self.keys_by_user.iter().zip(next.keys_by_user.iter_mut()) {
+                if let Some(keys) = old.get() {
+                    *new = OnceLock::from(keys.clone());
+                }
+            }
         }
         for (segment, cache) in self.tags.iter().enumerate() {
             let Ok(cache) = cache.lock() else { continue };
@@ -314,6 +325,7 @@ impl<'a> Session<'a> {
                 postings: data.index.postings_or_empty(),
                 old: (self.lookup, old_users),
                 new: (lookup, new_users),
+                same_users: same_directory.then(|| next.keys_by_user(segment)),
             };
             for (key, (selection, bitmap)) in cache.iter() {
                 let bitmap = change.apply(key.0, selection, bitmap);
@@ -335,19 +347,35 @@ impl<'a> Session<'a> {
             let stored = self.stored.as_ref();
             let loaded = stored.and_then(|s| self.index.stored_segment(s, segment));
             if let Some(users) = loaded.and_then(|state| state.users.clone()) {
-                return users;
+                return Arc::new(users);
             }
             if let Some(stored) = stored {
                 stored.changed.store(true, Ordering::Relaxed);
             }
             // A failed read resolves no key; `LazySegment::check` reports it after the query.
             let Ok(keys) = data.index.keys() else {
-                return vec![None; data.index.key_count() as usize];
+                return Arc::new(vec![None; data.index.key_count() as usize]);
             };
-            keys.iter()
+            let users: Vec<Option<UserId>> = keys
+                .iter()
                 .map(|key| self.lookup.resolve(&key.to_user_ref(crate::records::Role::User)))
-                .collect()
+                .collect();
+            // Built now, next to the resolution that dominates, so that a later refresh
+            // does not pay for it.
+            if let Some(keys) = self.keys_by_user.get(segment) {
+                keys.get_or_init(|| Arc::new(keys_by_user(&users)));
+            }
+            Arc::new(users)
         })
+    }
+
+    /// Returns the reference keys of a segment by resolved user.
+    fn keys_by_user(&self, segment: usize) -> &KeysByUser {
+        let users = self.users(segment);
+        match self.keys_by_user.get(segment) {
+            Some(slot) => slot.get_or_init(|| Arc::new(keys_by_user(users))),
+            None => &EMPTY_KEYS,
+        }
     }
 
     fn compile(&self, request: &QueryRequest) -> Result<Arc<Compiled>, IndexError> {
@@ -628,7 +656,7 @@ impl<'a> Session<'a> {
         for (segment, data) in self.index.segments.iter().enumerate() {
             let mut state = self.index.stored_segment(stored, segment).cloned().unwrap_or_default();
             if let Some(users) = self.users.get(segment).and_then(|slot| slot.get()) {
-                state.users = Some(users.clone());
+                state.users = Some(users.to_vec());
             }
             if let Some(Ok(cache)) = self.tags.get(segment).map(|c| c.lock()) {
                 for (key, (_, bitmap)) in cache.iter() {

@@ -98,6 +98,16 @@ impl TagFile {
 
 /// Returns the users that carry a tag of `tags` (any tag for `None`).
 pub fn carriers(lookup: &dyn TagLookup, users: u32, tags: &super::plan::TagSet) -> RoaringBitmap {
+    if let super::plan::TagSet::Ids(ids) = tags {
+        let lists: Option<Vec<&[UserId]>> = ids.iter().map(|t| lookup.carriers_of(*t)).collect();
+        if let Some(lists) = lists {
+            let mut carriers: RoaringBitmap = lists.into_iter().flatten().copied().collect();
+            if users < u32::MAX {
+                carriers.remove_range(users..);
+            }
+            return carriers;
+        }
+    }
     let mut carriers = RoaringBitmap::new();
     for user in 0..users {
         if super::plan::carries(lookup, &[Some(user)], 0, tags) {
