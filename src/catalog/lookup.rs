@@ -33,7 +33,7 @@ pub trait TagLookup: Sync {
     fn tag_name(&self, tag: TagId) -> &str;
 
     /// Returns the users that carry a tag, directly or through groups, sorted and without
-    /// repeats; `None` when the lookup does not keep them, so callers scan
+    /// repeats. Returns `None` when the lookup keeps no such lists, and callers then scan
     /// [`tags_of`](TagLookup::tags_of) instead.
     fn carriers_of(&self, tag: TagId) -> Option<&[UserId]> {
         let _ = tag;

@@ -287,7 +287,6 @@ impl Batch<'_> {
         let records = builder.records.finish(order.as_deref());
         files::write_file(self.dir, &records_file, &records)?;
         drop(records);
-        builder.index.optimize();
         let index = &builder.index;
         files::write_file(self.dir, &index_file, &segment::encode_index(index))?;
         let identities = encode_identities(&builder.hashes);

@@ -40,8 +40,7 @@ pub fn rebuild(store: &Path) -> Result<RebuildSummary, IndexError> {
         .par_iter()
         .enumerate()
         .map(|(position, _)| {
-            let (mut index, hashes) = rebuild_segment(&dir, &manifest, position)?;
-            index.optimize();
+            let (index, hashes) = rebuild_segment(&dir, &manifest, position)?;
             let (_, index_file) = files::segment_names(position, generation);
             files::write_file(&dir, &index_file, &segment::encode_index(&index))?;
             let identities = encode_identities(&hashes);

@@ -63,8 +63,9 @@ pub struct SectionRef {
     pub checksum: u32,
 }
 
-/// Encodes the derived structures in the sectioned layout; bitmaps are written as they are,
-/// so callers run-optimise them first (see [`SegmentIndex::optimize`]).
+/// Encodes the derived structures in the sectioned layout. Bitmaps are written with the
+/// containers they have: run containers would shrink the records-per-source bitmaps, but
+/// they made queries slower (see the index section of `BENCHMARKS.md`).
 pub fn encode_index(index: &SegmentIndex) -> Vec<u8> {
     let mut sections: Vec<(String, Vec<u8>)> = vec![
         (TIMES.to_string(), encode_times(&index.times)),

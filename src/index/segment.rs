@@ -288,15 +288,6 @@ pub fn identity_hash(identity: &str) -> u128 {
 }
 
 impl SegmentIndex {
-    /// Converts every bitmap to its smallest container form (arrays, bitsets or runs).
-    pub fn optimize(&mut self) {
-        let fields = self.fields.values_mut().flat_map(|f| f.values.values_mut());
-        let bitmaps = self.sources.values_mut().chain(self.postings.values_mut()).chain(fields);
-        for bitmap in bitmaps {
-            bitmap.optimize();
-        }
-    }
-
     /// Returns a map from reference key to key index, for [`SegmentIndex::append`].
     pub fn key_map(&self) -> HashMap<RefKey, u32> {
         self.keys.iter().enumerate().map(|(i, key)| (key.clone(), i as u32)).collect()

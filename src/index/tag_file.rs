@@ -48,17 +48,40 @@ impl DirectoryKey {
     /// Computes the key of a directory snapshot.
     pub fn of(directory: &Directory) -> DirectoryKey {
         let users = u32::try_from(directory.users().len()).unwrap_or(u32::MAX);
-        let Ok(json) = serde_json::to_vec(directory) else {
+        // The JSON form is hashed as it is written, so it is never held in memory.
+        let mut json = ChecksumWriter { hasher: crc32fast::Hasher::new(), len: 0 };
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut json);
+        let written = serde_json::to_writer(&mut buffered, directory).is_ok();
+        if !written || std::io::Write::flush(&mut buffered).is_err() {
             return DirectoryKey { fingerprint: 0, users, known: false };
-        };
-        let crc = crc32fast::hash(&json);
-        let fingerprint = ((json.len() as u64) << 32) | u64::from(crc);
+        }
+        drop(buffered);
+        let crc = json.hasher.finalize();
+        let fingerprint = (json.len << 32) | u64::from(crc);
         DirectoryKey { fingerprint, users, known: true }
     }
 
     /// Returns the number of directory users.
     pub fn users(&self) -> u32 {
         self.users
+    }
+}
+
+/// A writer that keeps only the length and the CRC-32 of what is written to it.
+struct ChecksumWriter {
+    hasher: crc32fast::Hasher,
+    len: u64,
+}
+
+impl std::io::Write for ChecksumWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.hasher.update(bytes);
+        self.len += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -289,4 +312,23 @@ pub fn update_postings(
         }
     }
     result | gained
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_length_and_crc_of_json() {
+        let csv = "id,kind,address,display_name,aliases,mailbox,members\n\
+                   00000000-0000-4000-8000-000000000001,user,a@contoso.test,A \"q\",,true,\n";
+        let directory =
+            crate::directory::parse(csv.as_bytes(), Path::new("directory.csv")).unwrap().0;
+        let json = serde_json::to_vec(&directory).unwrap();
+        let expected = ((json.len() as u64) << 32) | u64::from(crc32fast::hash(&json));
+        let key = DirectoryKey::of(&directory);
+        assert!(key.known);
+        assert_eq!(key.fingerprint, expected);
+        assert_eq!(key.users, 1);
+    }
 }
