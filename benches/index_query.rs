@@ -1,6 +1,6 @@
 //! Measures the index on generated emails: ingest throughput and index size (one timed run,
-//! printed), warm query times of Q1–Q4 (criterion), and the time until a count reflects 1 and
-//! 1,000 users swapped in a 10,000-user tag (removed and replaced by users outside it).
+//! printed), warm query times of Q1–Q4 (criterion), and the time until a count reflects 1, 100
+//! and 1,000 users swapped in a 10,000-user tag (removed and replaced by users outside it).
 //!
 //! Data: `TAGQ_BENCH_ROWS` rows (default 1,000,000) of an Advanced Hunting `EmailEvents`
 //! NDJSON export, one row per message and recipient, with 1 + a geometric number of
@@ -201,7 +201,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("build_lookup", |b| {
         b.iter(|| black_box(Membership::new(&directory, &catalog_before)))
     });
-    for changed_users in [1usize, 1000] {
+    for changed_users in [1usize, 100, 1000] {
         let mut members = t10k.clone();
         members.truncate(t10k.len() - changed_users);
         members.extend(outside.iter().take(changed_users).cloned());

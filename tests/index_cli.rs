@@ -229,10 +229,31 @@ fn truncated_index_file_reported() {
 
 #[test]
 fn flipped_byte_in_index_file_reported() {
-    check_damaged_index(|bytes| {
-        let middle = bytes.len() / 2;
-        bytes[middle] ^= 0x01;
-    });
+    // Byte 30 lies in the section table, which every open reads; a section is checked only
+    // when a query first needs it (see `lazy_section_damage_reported_on_use`).
+    check_damaged_index(|bytes| bytes[30] ^= 0x01);
+}
+
+#[test]
+fn lazy_section_damage_reported_on_use() {
+    let setup = Setup::new();
+    for path in setup.segment_files("idx") {
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    // Sorting by time and a value of every field read all sections that a segment has.
+    let query = "tag:* or subject:x or DeliveryAction:Delivered or received > 2020-01-01";
+    let output = setup
+        .cmd()
+        .args(["query", "--count", "--kind", "email", "--sort", "time", query])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("damaged at byte"), "{stderr}");
+    assert!(stderr.contains("tagq index rebuild"), "{stderr}");
 }
 
 #[test]

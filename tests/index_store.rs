@@ -76,7 +76,8 @@ fn crash_before_manifest_keeps_previous_state() {
     assert_eq!(count(&store, "subject:first"), 3);
     let files = fs::read_dir(store.join("index")).unwrap().count();
     let manifest = Index::open(&store).unwrap().manifest().clone();
-    assert_eq!(files, 2 + 2 * manifest.segments.len());
+    // The lock, the manifest and three files per segment: originals, index and identities.
+    assert_eq!(files, 2 + 3 * manifest.segments.len());
 }
 
 #[test]
@@ -129,4 +130,54 @@ fn zero_segment_size_rejected() {
     let options = IngestOptions { segment_size: 0, ..IngestOptions::default() };
     let result = index::ingest(temp.path(), &[file], &options, &mut |_| {});
     assert!(result.is_err());
+}
+
+#[test]
+fn unsorted_batch_with_repeats_across_segments() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    let file = temp.path().join("emails.ndjson");
+    // Newest first, as exports often are, and mail-1 again at the end in a later segment.
+    let mut lines: Vec<String> = (0..6)
+        .rev()
+        .map(|i| {
+            let time = format!("2024-06-01T10:{i:02}:00Z");
+            let body = serde_json::json!({"Id": format!("mail-{i}"), "Timestamp": time,
+                "Recipients": ["a@contoso.test"], "Subject": "first"});
+            body.to_string()
+        })
+        .collect();
+    lines.push(
+        serde_json::json!({"Id": "mail-1", "Timestamp": "2024-06-01T11:00:00Z",
+            "Recipients": ["a@contoso.test"], "Subject": "again"})
+        .to_string(),
+    );
+    fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let summary = ingest(&store, &file, 4);
+    assert_eq!(summary.replaced, 1);
+    assert_eq!(summary.added.values().sum::<u64>(), 6);
+    assert_eq!(count(&store, ""), 6);
+    assert_eq!(count(&store, "subject:again"), 1);
+    assert_eq!(count(&store, "subject:first"), 5);
+
+    let directory = Directory::default();
+    let catalog = Catalog::new(Timestamp::from_unix_seconds(0));
+    let lookup = Membership::new(&directory, &catalog);
+    let index = Index::open(&store).unwrap();
+    let request = QueryRequest { query: String::new(), ..QueryRequest::default() };
+    let (hits, _) = index.session(&lookup).hits(&request).unwrap();
+    // Within each segment the batch's records are stored in time order.
+    for pair in hits.windows(2) {
+        if pair[0].segment == pair[1].segment {
+            assert!(pair[0].time <= pair[1].time, "{pair:?}");
+        }
+    }
+    // An open index holds the shared lock, which the next ingest waits for.
+    drop(index);
+
+    // Ingesting the file again replaces all six live records and adds six.
+    let summary = ingest(&store, &file, 4);
+    assert_eq!(summary.replaced, 7);
+    assert_eq!(count(&store, ""), 6);
+    assert_eq!(count(&store, "subject:again"), 1);
 }

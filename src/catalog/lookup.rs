@@ -31,4 +31,12 @@ pub trait TagLookup: Sync {
 
     /// Returns the display name of a tag.
     fn tag_name(&self, tag: TagId) -> &str;
+
+    /// Returns the users that carry a tag, directly or through groups, sorted and without
+    /// repeats. Returns `None` when the lookup keeps no such lists, and callers then scan
+    /// [`tags_of`](TagLookup::tags_of) instead.
+    fn carriers_of(&self, tag: TagId) -> Option<&[UserId]> {
+        let _ = tag;
+        None
+    }
 }

@@ -19,6 +19,8 @@ pub struct Membership<'a> {
     names: Vec<String>,
     folded: Vec<String>,
     tags_of: Vec<Vec<TagId>>,
+    /// Users per tag id, sorted.
+    carriers: Vec<Vec<UserId>>,
 }
 
 impl<'a> Membership<'a> {
@@ -27,16 +29,22 @@ impl<'a> Membership<'a> {
         let mut tags_of: Vec<Vec<TagId>> = vec![Vec::new(); directory.users().len()];
         let mut names = Vec::with_capacity(catalog.tags().len());
         let mut folded = Vec::with_capacity(catalog.tags().len());
+        let mut carriers = Vec::with_capacity(catalog.tags().len());
         for (id, tag) in (0..).zip(catalog.tags()) {
             names.push(tag.name.clone());
             folded.push(fold_name(&tag.name));
+            let mut users = Vec::new();
             for user in effective_users(&tag.members, directory) {
                 if let Some(tags) = tags_of.get_mut(user) {
                     tags.push(id);
+                    users.extend(UserId::try_from(user).ok());
                 }
             }
+            users.sort_unstable();
+            users.dedup();
+            carriers.push(users);
         }
-        Membership { directory, names, folded, tags_of }
+        Membership { directory, names, folded, tags_of, carriers }
     }
 
     fn user(&self, user: UserId) -> Option<&'a crate::directory::User> {
@@ -88,6 +96,10 @@ impl TagLookup for Membership<'_> {
 
     fn tags_of(&self, user: UserId) -> &[TagId] {
         usize::try_from(user).ok().and_then(|i| self.tags_of.get(i)).map_or(&[], Vec::as_slice)
+    }
+
+    fn carriers_of(&self, tag: TagId) -> Option<&[UserId]> {
+        usize::try_from(tag).ok().and_then(|i| self.carriers.get(i)).map(Vec::as_slice)
     }
 
     /// Selects tags by folded name. [`TagMatch::Any`] selects every tag, including tags

@@ -8,8 +8,9 @@
 
 use roaring::RoaringBitmap;
 
-/// The newest index file version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The newest index file version this build writes and reads. Version 2 moved record
+/// identities out of the derived-structures file and split that file into sections.
+pub const VERSION: u32 = 2;
 
 /// Header size in bytes.
 pub const HEADER_LEN: usize = 20;
@@ -32,12 +33,55 @@ impl DecodeError {
 }
 
 /// Builds a payload and wraps it in the header.
-#[derive(Default)]
 pub struct Encoder {
+    /// The header's place (filled by [`Encoder::finish`]), then the payload.
     payload: Vec<u8>,
 }
 
+impl Default for Encoder {
+    fn default() -> Self {
+        Encoder { payload: vec![0; HEADER_LEN] }
+    }
+}
+
 impl Encoder {
+    /// Returns the number of payload bytes written so far.
+    pub fn payload_len(&self) -> usize {
+        self.payload.len() - HEADER_LEN
+    }
+
+    /// Overwrites the u64 at payload offset `position`, which an earlier call wrote.
+    pub fn set_u64(&mut self, position: usize, value: u64) {
+        let start = HEADER_LEN + position;
+        if let Some(place) = self.payload.get_mut(start..start + 8) {
+            place.copy_from_slice(&value.to_le_bytes());
+        }
+    }
+
+    /// Returns the payload bytes from payload offset `start` to `end`.
+    pub fn payload_slice(&self, start: usize, end: usize) -> &[u8] {
+        self.payload.get(HEADER_LEN + start..HEADER_LEN + end).unwrap_or_default()
+    }
+
+    /// Appends raw bytes.
+    pub fn bytes(&mut self, value: &[u8]) {
+        self.payload.extend_from_slice(value);
+    }
+
+    /// Appends a u128.
+    pub fn u128(&mut self, value: u128) {
+        self.payload.extend_from_slice(&value.to_le_bytes());
+    }
+
+    /// Appends an unsigned LEB128 varint.
+    pub fn varint(&mut self, mut value: u64) {
+        while value >= 0x80 {
+            self.payload.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.payload.push(value as u8);
+    }
+
     /// Appends one byte.
     pub fn u8(&mut self, value: u8) {
         self.payload.push(value);
@@ -88,14 +132,24 @@ impl Encoder {
         let _ = bitmap.serialize_into(&mut self.payload);
     }
 
-    /// Returns the file bytes: header with `magic`, then the payload.
+    /// Returns the file bytes: header with `magic`, then the payload. The header is written
+    /// into the place reserved for it, so the payload is not copied.
     pub fn finish(self, magic: &[u8; 4]) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(HEADER_LEN + self.payload.len());
-        bytes.extend_from_slice(magic);
-        bytes.extend_from_slice(&VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(self.payload.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&crc32fast::hash(&self.payload).to_le_bytes());
-        bytes.extend_from_slice(&self.payload);
+        let mut bytes = self.payload;
+        let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
+        let length = (payload.len() as u64).to_le_bytes();
+        let checksum = crc32fast::hash(payload).to_le_bytes();
+        let header = [magic.as_slice(), &VERSION.to_le_bytes(), &length, &checksum].concat();
+        if let Some(place) = bytes.get_mut(..HEADER_LEN) {
+            place.copy_from_slice(&header);
+        }
+        bytes
+    }
+
+    /// Returns the payload without a header, for a section of a sectioned file.
+    pub fn into_payload(self) -> Vec<u8> {
+        let mut bytes = self.payload;
+        bytes.drain(..HEADER_LEN);
         bytes
     }
 }
@@ -104,19 +158,100 @@ impl Encoder {
 pub struct Decoder<'a> {
     bytes: &'a [u8],
     position: usize,
+    /// File offset of `bytes[0]`, so that errors name offsets in the file.
+    base: u64,
+    /// Format version from the header.
+    version: u32,
+}
+
+/// The checked header of a file: its format version and payload.
+struct Header {
+    version: u32,
+    length: u64,
+    checksum: u32,
 }
 
 impl<'a> Decoder<'a> {
     /// Checks the header of `bytes` (magic, version, length and checksum) and returns a
     /// decoder positioned at the payload.
     pub fn open(bytes: &'a [u8], magic: &[u8; 4]) -> Result<Decoder<'a>, DecodeError> {
+        let header = Decoder::header(bytes, magic)?;
+        let actual = (bytes.len() - HEADER_LEN) as u64;
+        if actual != header.length {
+            let length = header.length;
+            return Err(DecodeError::at(
+                bytes.len(),
+                format!(
+                    "the payload has {actual} bytes, the header says {length}; perhaps truncated"
+                ),
+            ));
+        }
+        let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
+        Decoder::check_sum(payload, header.checksum, 16)?;
+        Ok(Decoder { bytes, position: HEADER_LEN, base: 0, version: header.version })
+    }
+
+    /// Checks the header of a sectioned file, whose payload is a table followed by sections
+    /// that carry their own checksums. `bytes` holds at least the header and the table, and
+    /// `file_len` is the length of the whole file. Returns a decoder over the table.
+    pub fn open_table(
+        bytes: &'a [u8],
+        magic: &[u8; 4],
+        file_len: u64,
+    ) -> Result<Decoder<'a>, DecodeError> {
+        let header = Decoder::header(bytes, magic)?;
+        let end = (HEADER_LEN as u64).saturating_add(header.length);
+        if end > file_len || end > bytes.len() as u64 {
+            let reason = format!("the table of {} bytes exceeds the file", header.length);
+            return Err(DecodeError::at(8, reason));
+        }
+        let table = bytes.get(..end as usize).unwrap_or_default();
+        Decoder::check_sum(table.get(HEADER_LEN..).unwrap_or_default(), header.checksum, 16)?;
+        Ok(Decoder { bytes: table, position: HEADER_LEN, base: 0, version: header.version })
+    }
+
+    /// Checks a section read from file offset `offset` against its checksum and returns a
+    /// decoder over it.
+    pub fn section(
+        bytes: &'a [u8],
+        offset: u64,
+        checksum: u32,
+        version: u32,
+    ) -> Result<Decoder<'a>, DecodeError> {
+        let computed = crc32fast::hash(bytes);
+        if computed != checksum {
+            let reason = format!(
+                "section checksum mismatch: stored {checksum:08x}, computed {computed:08x}"
+            );
+            return Err(DecodeError { offset, reason, newer_version: None });
+        }
+        Ok(Decoder { bytes, position: 0, base: offset, version })
+    }
+
+    /// Returns the format version from the file header.
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    fn check_sum(payload: &[u8], checksum: u32, offset: usize) -> Result<(), DecodeError> {
+        let computed = crc32fast::hash(payload);
+        if computed != checksum {
+            return Err(DecodeError::at(
+                offset,
+                format!("checksum mismatch: stored {checksum:08x}, computed {computed:08x}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn header(bytes: &[u8], magic: &[u8; 4]) -> Result<Header, DecodeError> {
         if bytes.is_empty() {
             return Err(DecodeError::at(0, "the file is empty"));
         }
         if bytes.len() < HEADER_LEN {
             return Err(DecodeError::at(bytes.len(), "the file is truncated inside its header"));
         }
-        let mut header = Decoder { bytes, position: 0 };
+        let mut header = Decoder { bytes, position: 0, base: 0, version: 0 };
         let found = header.take(4)?;
         if found != magic {
             return Err(DecodeError::at(
@@ -135,29 +270,17 @@ impl<'a> Decoder<'a> {
         }
         let length = header.u64()?;
         let checksum = header.u32()?;
-        let actual = (bytes.len() - HEADER_LEN) as u64;
-        if actual != length {
-            return Err(DecodeError::at(
-                bytes.len(),
-                format!(
-                    "the payload has {actual} bytes, the header says {length}; perhaps truncated"
-                ),
-            ));
-        }
-        let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
-        let computed = crc32fast::hash(payload);
-        if computed != checksum {
-            return Err(DecodeError::at(
-                16,
-                format!("checksum mismatch: stored {checksum:08x}, computed {computed:08x}"),
-            ));
-        }
-        Ok(Decoder { bytes, position: HEADER_LEN })
+        Ok(Header { version, length, checksum })
     }
 
     /// Returns an error at the current offset.
     pub fn error(&self, reason: impl Into<String>) -> DecodeError {
-        DecodeError::at(self.position, reason)
+        self.error_at(self.position, reason)
+    }
+
+    fn error_at(&self, position: usize, reason: impl Into<String>) -> DecodeError {
+        let offset = self.base.saturating_add(position as u64);
+        DecodeError { offset, reason: reason.into(), newer_version: None }
     }
 
     fn take(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
@@ -197,6 +320,34 @@ impl<'a> Decoder<'a> {
         Ok(i64::from_le_bytes(self.array()?))
     }
 
+    /// Reads a u128.
+    pub fn u128(&mut self) -> Result<u128, DecodeError> {
+        Ok(u128::from_le_bytes(self.array()?))
+    }
+
+    /// Reads an unsigned LEB128 varint of at most 10 bytes.
+    pub fn varint(&mut self) -> Result<u64, DecodeError> {
+        let start = self.position;
+        let mut value = 0u64;
+        for shift in (0..70).step_by(7) {
+            let byte = self.u8()?;
+            let bits = u64::from(byte & 0x7f);
+            if shift == 63 && bits > 1 {
+                return Err(self.error_at(start, "varint exceeds 64 bits"));
+            }
+            value |= bits << shift;
+            if byte < 0x80 {
+                return Ok(value);
+            }
+        }
+        Err(self.error_at(start, "varint longer than 10 bytes"))
+    }
+
+    /// Returns the number of bytes left.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len().saturating_sub(self.position)
+    }
+
     /// Reads a length and checks that at least `min_item` bytes per item remain, so a
     /// damaged length cannot make a caller allocate without bound.
     pub fn len(&mut self, min_item: usize) -> Result<usize, DecodeError> {
@@ -204,10 +355,10 @@ impl<'a> Decoder<'a> {
         let value = self.u64()?;
         let remaining = (self.bytes.len() - self.position) as u64;
         if value.saturating_mul(min_item.max(1) as u64) > remaining && value > 0 && min_item > 0 {
-            return Err(DecodeError::at(start, format!("length {value} exceeds the file")));
+            return Err(self.error_at(start, format!("length {value} exceeds the file")));
         }
         usize::try_from(value)
-            .map_err(|_| DecodeError::at(start, format!("length {value} too large")))
+            .map_err(|_| self.error_at(start, format!("length {value} too large")))
     }
 
     /// Reads a string.
@@ -215,7 +366,7 @@ impl<'a> Decoder<'a> {
         let start = self.position;
         let length = self.len(1)?;
         let bytes = self.take(length)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::at(start, "invalid UTF-8 text"))
+        String::from_utf8(bytes.to_vec()).map_err(|_| self.error_at(start, "invalid UTF-8 text"))
     }
 
     /// Reads an optional string.
@@ -233,9 +384,9 @@ impl<'a> Decoder<'a> {
         let length = self.len(1)?;
         let bytes = self.take(length)?;
         let bitmap = RoaringBitmap::deserialize_from(bytes)
-            .map_err(|e| DecodeError::at(start, format!("invalid roaring bitmap: {e}")))?;
+            .map_err(|e| self.error_at(start, format!("invalid roaring bitmap: {e}")))?;
         if bitmap.serialized_size() != length {
-            return Err(DecodeError::at(start, "roaring bitmap length mismatch"));
+            return Err(self.error_at(start, "roaring bitmap length mismatch"));
         }
         Ok(bitmap)
     }

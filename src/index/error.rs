@@ -87,6 +87,9 @@ pub enum IndexError {
         /// What went wrong.
         reason: String,
     },
+    /// A section of a segment that failed to load earlier, reported again.
+    #[error(transparent)]
+    Loaded(std::sync::Arc<IndexError>),
     /// An invalid parameter.
     #[error("invalid index setting: {0}")]
     Invalid(String),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::codec::DecodeError;
 use super::error::{IndexError, io_error};
 use super::manifest::{MANIFEST_FILE, MANIFEST_FORMAT, Manifest};
+use super::sections::{self, IndexFile};
 use super::segment::{self, SegmentIndex, StoredRecord};
 use crate::store::{StoreError, envelope, write_atomic};
 
@@ -62,7 +63,8 @@ pub fn load_manifest(dir: &Path) -> Result<Option<Manifest>, IndexError> {
     Ok(Some(manifest))
 }
 
-fn damaged(path: &Path, error: DecodeError) -> IndexError {
+/// Converts a decoding problem of the file at `path` into an index error.
+pub(crate) fn damaged(path: &Path, error: DecodeError) -> IndexError {
     match error.newer_version {
         Some(found) => IndexError::NewerVersion {
             path: path.to_path_buf(),
@@ -81,15 +83,21 @@ fn read_file(path: &Path) -> Result<Vec<u8>, IndexError> {
     fs::read(path).map_err(|e| io_error("read", path, e))
 }
 
-/// Reads the derived structures of a segment.
+/// Reads all the derived structures of a segment.
 pub fn read_index(dir: &Path, name: &str, count: u32) -> Result<SegmentIndex, IndexError> {
-    let path = dir.join(name);
-    let index = segment::decode_index(&read_file(&path)?).map_err(|e| damaged(&path, e))?;
-    if index.count != count {
-        let reason = format!("{} records, the manifest says {count}", index.count);
-        return Err(IndexError::Damaged { path, offset: super::codec::HEADER_LEN as u64, reason });
-    }
-    Ok(index)
+    IndexFile::open(&dir.join(name), count)?.load()
+}
+
+/// Returns the name of the identity file that belongs to a derived-structures file.
+pub fn identity_file(index_file: &str) -> String {
+    let stem = index_file.strip_suffix(".idx").unwrap_or(index_file);
+    format!("{stem}.ids")
+}
+
+/// Reads the identity hash of every record of a segment, by record id.
+pub fn read_identities(dir: &Path, index_file: &str, count: u32) -> Result<Vec<u128>, IndexError> {
+    let path = dir.join(identity_file(index_file));
+    sections::decode_identities(&read_file(&path)?, count).map_err(|e| damaged(&path, e))
 }
 
 /// Reads the originals of a segment.
@@ -129,17 +137,17 @@ pub fn publish(dir: &Path, manifest: &Manifest) -> Result<(), IndexError> {
 /// Removes segment files of earlier states. Best effort: a file left behind wastes space
 /// but changes no result, and the next publication tries again.
 fn remove_unreferenced(dir: &Path, manifest: &Manifest) {
-    let keep: HashSet<&str> = manifest
+    let keep: HashSet<String> = manifest
         .segments
         .iter()
-        .flat_map(|s| [s.records_file.as_str(), s.index_file.as_str()])
+        .flat_map(|s| [s.records_file.clone(), s.index_file.clone(), identity_file(&s.index_file)])
         .collect();
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let segment_file = name.ends_with(".rec") || name.ends_with(".idx");
+        let segment_file = [".rec", ".idx", ".ids"].iter().any(|e| name.ends_with(e));
         let stale_temp = name.starts_with(".tmp-");
-        if (segment_file && !keep.contains(name.as_str())) || stale_temp {
+        if (segment_file && !keep.contains(&name)) || stale_temp {
             let _ = fs::remove_file(entry.path());
         }
     }

@@ -6,15 +6,18 @@
 //!   checksummed JSON envelope, replaced atomically by every change;
 //! - `seg-NNNNNNNN-gGENERATION.rec`: the originals of a segment's records (JSON text or CSV
 //!   cells), mapped again when a record is printed or tested;
-//! - `seg-NNNNNNNN-gGENERATION.idx`: the derived structures: identities and times per record,
-//!   records per source, postings per (role, user reference key) and per-value bitmaps of
-//!   model fields, as roaring bitmaps in the portable format;
+//! - `seg-NNNNNNNN-gGENERATION.idx`: the derived structures: times per record, records per
+//!   source, postings per (role, user reference key), per-value bitmaps of model fields and
+//!   time columns, in sections that are read when a query first needs them, with bitmaps in
+//!   the portable roaring format (see [`sections`]);
+//! - `seg-NNNNNNNN-gGENERATION.ids`: the identity hash of every record, which only ingest
+//!   reads to find the records that a new copy replaces;
 //! - `tag-bitmaps.bin`: tag bitmaps and resolved users that earlier queries built, reused
 //!   while the directory snapshot and the tag carriers stay the same (see [`tag_file`]);
 //! - `lock`: writers lock it exclusively, open indexes hold it shared.
 //!
-//! Segment files carry a format version and a CRC-32 (see [`codec`]); a damaged file is
-//! reported with its name and byte offset. An ingest writes new files, flushes them, and then
+//! Segment files carry a format version and CRC-32 checksums (see [`codec`]); a damaged file
+//! is reported with its name and byte offset. An ingest writes new files, flushes them, and then
 //! replaces the manifest, so a crash leaves the previous state.
 //!
 //! Queries give exactly the records that the streaming filter gives on the same records and
@@ -41,11 +44,13 @@ pub mod codec;
 mod error;
 pub mod files;
 mod ingest;
+mod lazy;
 pub mod manifest;
 pub mod plan;
 mod query;
 mod rebuild;
 mod refresh;
+pub mod sections;
 pub mod segment;
 pub mod tag_file;
 

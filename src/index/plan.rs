@@ -33,7 +33,8 @@ use std::sync::Mutex;
 
 use roaring::{MultiOps, RoaringBitmap};
 
-use super::segment::{SegmentIndex, TIME_ABSENT, TIME_COMPLEX, field_key};
+use super::sections::Postings;
+use super::segment::{FieldBitmaps, SegmentIndex, TIME_ABSENT, TIME_COMPLEX, field_key};
 use crate::catalog::{TagId, TagLookup, UserId};
 use crate::eval::enum_key;
 use crate::filter::resolved::{Pred, Query, RoleSel, TagMatch};
@@ -228,19 +229,48 @@ pub fn tag_cache_key(role: Option<Role>, selection: &TagMatch) -> TagCacheKey {
     (role, format!("{selection:?}"))
 }
 
+/// The parts of a segment's derived structures that plans read.
+pub trait SegmentParts {
+    /// Returns the per-value bitmaps of a field, or `None` when no record has the field.
+    fn field(&self, key: &str) -> Option<&FieldBitmaps>;
+    /// Returns true when some record of the segment has the field.
+    fn has_field(&self, key: &str) -> bool;
+    /// Returns a time column with its summary if known, or `None` when no record has an
+    /// instant in the field.
+    fn time_column(&self, key: &str) -> Option<(&[i64], Option<&TimeSummary>)>;
+    /// Returns the postings.
+    fn postings(&self) -> &Postings;
+}
+
+impl SegmentParts for SegmentIndex {
+    fn field(&self, key: &str) -> Option<&FieldBitmaps> {
+        self.fields.get(key)
+    }
+
+    fn has_field(&self, key: &str) -> bool {
+        self.fields.contains_key(key)
+    }
+
+    fn time_column(&self, key: &str) -> Option<(&[i64], Option<&TimeSummary>)> {
+        self.time_columns.get(key).map(|column| (column.as_slice(), None))
+    }
+
+    fn postings(&self) -> &Postings {
+        &self.postings
+    }
+}
+
 /// Evaluates plans over one segment, with the directory users of its reference keys
 /// resolved once.
 pub struct SegmentEval<'a> {
     /// The segment's derived structures.
-    pub index: &'a SegmentIndex,
+    pub index: &'a dyn SegmentParts,
     /// The tag lookup.
     pub lookup: &'a dyn TagLookup,
     /// The resolved user of each reference key.
     pub users: &'a [Option<UserId>],
     /// Tag bitmaps built so far with this lookup, if the caller keeps them.
     pub cache: Option<&'a Mutex<TagCache>>,
-    /// Summaries of the segment's time columns by field key, if the caller keeps them.
-    pub times: Option<&'a HashMap<String, TimeSummary>>,
 }
 
 /// The range and order of one time column, which let a time window skip the column scan.
@@ -356,16 +386,15 @@ impl SegmentEval<'_> {
         end: Option<i64>,
         universe: &RoaringBitmap,
     ) -> Bounds {
-        let Some(column) = self.index.time_columns.get(field) else {
+        let Some((column, summary)) = self.index.time_column(field) else {
             // No record contains an instant here. A field absent everywhere matches nothing,
             // while text values must be tested.
-            return if self.index.fields.contains_key(field) {
+            return if self.index.has_field(field) {
                 Bounds::unknown(universe)
             } else {
                 Bounds::exact(RoaringBitmap::new())
             };
         };
-        let summary = self.times.and_then(|times| times.get(field));
         if let Some(bounds) = summary.and_then(|s| s.window(column, start, end, universe)) {
             return bounds;
         }
@@ -405,7 +434,7 @@ impl SegmentEval<'_> {
         enumeration: bool,
         universe: &RoaringBitmap,
     ) -> Bounds {
-        let bitmaps = match self.index.fields.get(field) {
+        let bitmaps = match self.index.field(field) {
             None => return Bounds::exact(RoaringBitmap::new()),
             Some(bitmaps) if bitmaps.dropped => return Bounds::unknown(universe),
             Some(bitmaps) => bitmaps,
@@ -453,7 +482,7 @@ impl SegmentEval<'_> {
             return RoaringBitmap::new();
         }
         self.index
-            .postings
+            .postings()
             .iter()
             .filter(|((posting_role, key), _)| {
                 role.is_none_or(|r| r == *posting_role) && self.carries(*key, tags)

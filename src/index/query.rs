@@ -11,9 +11,11 @@ use roaring::RoaringBitmap;
 
 use super::error::IndexError;
 use super::files;
+use super::lazy::LazySegment;
 use super::manifest::{Manifest, Source};
-use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet, TimeSummary};
-use super::segment::{SegmentIndex, StoredBody, StoredRecord};
+use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet};
+use super::refresh::{KeysByUser, keys_by_user};
+use super::segment::{StoredBody, StoredRecord};
 use super::tag_file::{self, DirectoryKey, SegmentTags, StoredTag, TagFile};
 use crate::catalog::{TagLookup, UserId};
 use crate::eval::Matcher;
@@ -85,15 +87,15 @@ struct Segment {
     records_file: String,
     index_file: String,
     count: u32,
-    index: SegmentIndex,
-    times: HashMap<String, TimeSummary>,
+    index: LazySegment,
     live: RoaringBitmap,
     records: OnceLock<Arc<Vec<StoredRecord>>>,
 }
 
 impl Index {
     /// Opens the index of the store directory `store`; an index with no records when nothing
-    /// was ingested.
+    /// was ingested. Opening reads the manifest and the section table of each segment; the
+    /// sections are read and checked when a query first needs them.
     ///
     /// # Errors
     ///
@@ -113,23 +115,17 @@ impl Index {
             .segments
             .par_iter()
             .map(|entry| {
-                let index = files::read_index(&dir, &entry.index_file, entry.count)?;
+                let index = LazySegment::open(&dir.join(&entry.index_file), entry.count)?;
                 let mut live = RoaringBitmap::new();
                 live.insert_range(0..entry.count);
                 for id in &entry.replaced {
                     live.remove(*id);
                 }
-                let times = index
-                    .time_columns
-                    .iter()
-                    .map(|(field, column)| (field.clone(), TimeSummary::of(column, entry.count)))
-                    .collect();
                 Ok(Segment {
                     records_file: entry.records_file.clone(),
                     index_file: entry.index_file.clone(),
                     count: entry.count,
                     index,
-                    times,
                     live,
                     records: OnceLock::new(),
                 })
@@ -172,6 +168,7 @@ impl Index {
             index: self,
             lookup,
             users: (0..self.segments.len()).map(|_| OnceLock::new()).collect(),
+            keys_by_user: (0..self.segments.len()).map(|_| OnceLock::new()).collect(),
             resolved: Mutex::new(HashMap::new()),
             tags: (0..self.segments.len()).map(|_| Mutex::new(TagCache::new())).collect(),
             stored: None,
@@ -200,7 +197,8 @@ impl Index {
     fn stored_segment<'s>(&self, stored: &'s Stored, segment: usize) -> Option<&'s SegmentTags> {
         let data = self.segments.get(segment)?;
         let state = stored.file.segments.get(&data.index_file)?;
-        tag_file::fits(state, &data.index).then_some(state)
+        let fits = tag_file::fits_counts(state, data.index.key_count() as usize, data.count);
+        fits.then_some(state)
     }
 
     fn records(&self, segment: usize) -> Result<Arc<Vec<StoredRecord>>, IndexError> {
@@ -256,11 +254,15 @@ pub fn remap(stored: &StoredRecord, source: &Source) -> Result<Record, String> {
     }
 }
 
+static EMPTY_KEYS: KeysByUser = Vec::new();
+
 /// Queries over an index with one tag lookup.
 pub struct Session<'a> {
     index: &'a Index,
     lookup: &'a dyn TagLookup,
-    users: Vec<OnceLock<Vec<Option<UserId>>>>,
+    users: Vec<OnceLock<Arc<Vec<Option<UserId>>>>>,
+    /// The reference keys of each segment by resolved user, built with the users.
+    keys_by_user: Vec<OnceLock<Arc<KeysByUser>>>,
     resolved: Mutex<HashMap<String, Arc<Compiled>>>,
     /// Tag bitmaps per segment, built with `lookup`.
     tags: Vec<Mutex<TagCache>>,
@@ -304,6 +306,11 @@ impl<'a> Session<'a> {
                     *new = OnceLock::from(users.clone());
                 }
             }
+            for (old, new) in self.keys_by_user.iter().zip(next.keys_by_user.iter_mut()) {
+                if let Some(keys) = old.get() {
+                    *new = OnceLock::from(keys.clone());
+                }
+            }
         }
         for (segment, cache) in self.tags.iter().enumerate() {
             let Ok(cache) = cache.lock() else { continue };
@@ -315,9 +322,10 @@ impl<'a> Session<'a> {
             let Some(data) = index.segments.get(segment) else { continue };
             let mut updated = TagCache::new();
             let change = super::refresh::TagChange {
-                index: &data.index,
+                postings: data.index.postings_or_empty(),
                 old: (self.lookup, old_users),
                 new: (lookup, new_users),
+                same_users: same_directory.then(|| next.keys_by_user(segment)),
             };
             for (key, (selection, bitmap)) in cache.iter() {
                 let bitmap = change.apply(key.0, selection, bitmap);
@@ -339,17 +347,35 @@ impl<'a> Session<'a> {
             let stored = self.stored.as_ref();
             let loaded = stored.and_then(|s| self.index.stored_segment(s, segment));
             if let Some(users) = loaded.and_then(|state| state.users.clone()) {
-                return users;
+                return Arc::new(users);
             }
             if let Some(stored) = stored {
                 stored.changed.store(true, Ordering::Relaxed);
             }
-            data.index
-                .keys
+            // A failed read resolves no key; `LazySegment::check` reports it after the query.
+            let Ok(keys) = data.index.keys() else {
+                return Arc::new(vec![None; data.index.key_count() as usize]);
+            };
+            let users: Vec<Option<UserId>> = keys
                 .iter()
                 .map(|key| self.lookup.resolve(&key.to_user_ref(crate::records::Role::User)))
-                .collect()
+                .collect();
+            // Built now, next to the resolution that dominates, so that a later refresh
+            // does not pay for it.
+            if let Some(keys) = self.keys_by_user.get(segment) {
+                keys.get_or_init(|| Arc::new(keys_by_user(&users)));
+            }
+            Arc::new(users)
         })
+    }
+
+    /// Returns the reference keys of a segment by resolved user.
+    fn keys_by_user(&self, segment: usize) -> &KeysByUser {
+        let users = self.users(segment);
+        match self.keys_by_user.get(segment) {
+            Some(slot) => slot.get_or_init(|| Arc::new(keys_by_user(users))),
+            None => &EMPTY_KEYS,
+        }
     }
 
     fn compile(&self, request: &QueryRequest) -> Result<Arc<Compiled>, IndexError> {
@@ -361,7 +387,7 @@ impl<'a> Session<'a> {
         }
         let parsed = filter::parse(&request.query, &request.parse)
             .map_err(|e| IndexError::Query(Box::new(e)))?;
-        let used = self.used_sources();
+        let used = self.used_sources()?;
         let mut variants: Vec<(Query, Plan)> = Vec::new();
         let mut by_source = Vec::with_capacity(self.index.manifest.sources.len());
         for (position, source) in self.index.manifest.sources.iter().enumerate() {
@@ -393,16 +419,16 @@ impl<'a> Session<'a> {
     }
 
     /// Returns the sources that have live records.
-    fn used_sources(&self) -> std::collections::HashSet<u32> {
+    fn used_sources(&self) -> Result<std::collections::HashSet<u32>, IndexError> {
         let mut used = std::collections::HashSet::new();
         for segment in &self.index.segments {
-            for (source, bitmap) in &segment.index.sources {
+            for (source, bitmap) in segment.index.sources()? {
                 if !bitmap.is_disjoint(&segment.live) {
                     used.insert(*source);
                 }
             }
         }
-        used
+        Ok(used)
     }
 
     /// Returns the plan of each distinct resolved form of the query, as text.
@@ -456,7 +482,10 @@ impl<'a> Session<'a> {
             let (matched, tested) = result?;
             stats.matched += matched.len();
             stats.tested += tested;
-            let times = self.index.segments.get(segment).map(|s| s.index.times.as_slice());
+            let times = match self.index.segments.get(segment) {
+                Some(data) => Some(data.index.times()?),
+                None => None,
+            };
             for record in &matched {
                 let time = times.and_then(|t| t.get(record as usize)).copied().unwrap_or(i64::MIN);
                 hits.push(Hit { segment: segment as u32, record, time });
@@ -527,13 +556,12 @@ impl<'a> Session<'a> {
             lookup: self.lookup,
             users: self.users(segment),
             cache: self.tags.get(segment),
-            times: Some(&data.times),
         };
         let mut matched = RoaringBitmap::new();
         let mut tested = 0;
         for (variant, (query, plan)) in compiled.variants.iter().enumerate() {
             let mut universe = RoaringBitmap::new();
-            for (source, bitmap) in &data.index.sources {
+            for (source, bitmap) in data.index.sources()? {
                 if compiled.by_source.get(*source as usize).copied().flatten() == Some(variant) {
                     universe |= bitmap;
                 }
@@ -543,6 +571,7 @@ impl<'a> Session<'a> {
                 continue;
             }
             let bounds = eval.bounds(plan, &universe);
+            data.index.check()?;
             let candidates = &bounds.upper - &bounds.lower;
             matched |= bounds.lower;
             if candidates.is_empty() {
@@ -580,8 +609,8 @@ impl<'a> Session<'a> {
                 stored.changed.store(true, Ordering::Relaxed);
                 let Some(data) = self.index.segments.get(segment) else { continue };
                 let users = self.users(segment);
-                tag_file::update(
-                    &data.index,
+                tag_file::update_postings(
+                    data.index.postings_or_empty(),
                     users,
                     role,
                     &entry.carriers,
@@ -627,7 +656,7 @@ impl<'a> Session<'a> {
         for (segment, data) in self.index.segments.iter().enumerate() {
             let mut state = self.index.stored_segment(stored, segment).cloned().unwrap_or_default();
             if let Some(users) = self.users.get(segment).and_then(|slot| slot.get()) {
-                state.users = Some(users.clone());
+                state.users = Some(users.to_vec());
             }
             if let Some(Ok(cache)) = self.tags.get(segment).map(|c| c.lock()) {
                 for (key, (_, bitmap)) in cache.iter() {

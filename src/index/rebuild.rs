@@ -9,7 +9,8 @@ use super::error::IndexError;
 use super::files::{self, lock_exclusive};
 use super::manifest::Manifest;
 use super::query::remap;
-use super::segment::{self, Entry, SegmentIndex};
+use super::sections::encode_identities;
+use super::segment::{self, Entry, SegmentIndex, identity_hash};
 
 /// Figures of a rebuild.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -20,8 +21,8 @@ pub struct RebuildSummary {
     pub records: u64,
 }
 
-/// Rewrites the derived-structure file of every segment from its originals and publishes a
-/// new manifest; the originals are kept as they are.
+/// Rewrites the derived-structure and identity files of every segment from its originals and
+/// publishes a new manifest; the originals are kept as they are.
 ///
 /// # Errors
 ///
@@ -39,9 +40,11 @@ pub fn rebuild(store: &Path) -> Result<RebuildSummary, IndexError> {
         .par_iter()
         .enumerate()
         .map(|(position, _)| {
-            let index = rebuild_segment(&dir, &manifest, position)?;
+            let (index, hashes) = rebuild_segment(&dir, &manifest, position)?;
             let (_, index_file) = files::segment_names(position, generation);
             files::write_file(&dir, &index_file, &segment::encode_index(&index))?;
+            let identities = encode_identities(&hashes);
+            files::write_file(&dir, &files::identity_file(&index_file), &identities)?;
             Ok((index_file, index.count))
         })
         .collect();
@@ -61,10 +64,11 @@ fn rebuild_segment(
     dir: &Path,
     manifest: &Manifest,
     position: usize,
-) -> Result<SegmentIndex, IndexError> {
+) -> Result<(SegmentIndex, Vec<u128>), IndexError> {
     let Some(entry) = manifest.segments.get(position) else {
-        return Ok(SegmentIndex::default());
+        return Ok((SegmentIndex::default(), Vec::new()));
     };
+    let mut hashes = Vec::with_capacity(entry.count as usize);
     let records = files::read_records(dir, &entry.records_file, entry.count)?;
     let mut index = SegmentIndex::default();
     let mut keys = HashMap::new();
@@ -79,7 +83,9 @@ fn rebuild_segment(
             .get(stored.source as usize)
             .ok_or_else(|| remap_error(format!("unknown source {}", stored.source)))?;
         let record = remap(stored, source).map_err(remap_error)?;
-        index.append(stored.source, Entry::of(&record), &mut keys);
+        let entry = Entry::of(&record);
+        hashes.push(identity_hash(&entry.id));
+        index.append(stored.source, entry, &mut keys);
     }
-    Ok(index)
+    Ok((index, hashes))
 }

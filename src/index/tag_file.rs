@@ -18,6 +18,7 @@ use roaring::RoaringBitmap;
 
 use super::codec::{Decoder, Encoder};
 use super::error::{IndexError, io_error};
+use super::sections::Postings;
 use super::segment::{SegmentIndex, role_code, role_from_code};
 use crate::catalog::{TagLookup, UserId};
 use crate::directory::Directory;
@@ -47,17 +48,40 @@ impl DirectoryKey {
     /// Computes the key of a directory snapshot.
     pub fn of(directory: &Directory) -> DirectoryKey {
         let users = u32::try_from(directory.users().len()).unwrap_or(u32::MAX);
-        let Ok(json) = serde_json::to_vec(directory) else {
+        // The JSON form is hashed as it is written, so it is never held in memory.
+        let mut json = ChecksumWriter { hasher: crc32fast::Hasher::new(), len: 0 };
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut json);
+        let written = serde_json::to_writer(&mut buffered, directory).is_ok();
+        if !written || std::io::Write::flush(&mut buffered).is_err() {
             return DirectoryKey { fingerprint: 0, users, known: false };
-        };
-        let crc = crc32fast::hash(&json);
-        let fingerprint = ((json.len() as u64) << 32) | u64::from(crc);
+        }
+        drop(buffered);
+        let crc = json.hasher.finalize();
+        let fingerprint = (json.len << 32) | u64::from(crc);
         DirectoryKey { fingerprint, users, known: true }
     }
 
     /// Returns the number of directory users.
     pub fn users(&self) -> u32 {
         self.users
+    }
+}
+
+/// A writer that keeps only the length and the CRC-32 of what is written to it.
+struct ChecksumWriter {
+    hasher: crc32fast::Hasher,
+    len: u64,
+}
+
+impl std::io::Write for ChecksumWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.hasher.update(bytes);
+        self.len += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -97,6 +121,16 @@ impl TagFile {
 
 /// Returns the users that carry a tag of `tags` (any tag for `None`).
 pub fn carriers(lookup: &dyn TagLookup, users: u32, tags: &super::plan::TagSet) -> RoaringBitmap {
+    if let super::plan::TagSet::Ids(ids) = tags {
+        let lists: Option<Vec<&[UserId]>> = ids.iter().map(|t| lookup.carriers_of(*t)).collect();
+        if let Some(lists) = lists {
+            let mut carriers: RoaringBitmap = lists.into_iter().flatten().copied().collect();
+            if users < u32::MAX {
+                carriers.remove_range(users..);
+            }
+            return carriers;
+        }
+    }
     let mut carriers = RoaringBitmap::new();
     for user in 0..users {
         if super::plan::carries(lookup, &[Some(user)], 0, tags) {
@@ -215,9 +249,14 @@ fn decode_users(
 /// Checks stored state against a segment: the users must cover its reference keys and the
 /// bitmaps must name only its records. A mismatch means the file belongs to other files.
 pub fn fits(stored: &SegmentTags, index: &SegmentIndex) -> bool {
-    let users_fit = stored.users.as_ref().is_none_or(|users| users.len() == index.keys.len());
-    let bitmaps_fit =
-        stored.tags.values().all(|t| t.bitmap.max().is_none_or(|max| max < index.count));
+    fits_counts(stored, index.keys.len(), index.count)
+}
+
+/// Checks stored state against a segment of `count` records with `key_count` reference
+/// keys, as [`fits`] does.
+pub fn fits_counts(stored: &SegmentTags, key_count: usize, count: u32) -> bool {
+    let users_fit = stored.users.as_ref().is_none_or(|users| users.len() == key_count);
+    let bitmaps_fit = stored.tags.values().all(|t| t.bitmap.max().is_none_or(|max| max < count));
     users_fit && bitmaps_fit
 }
 
@@ -233,12 +272,24 @@ pub fn update(
     new: &RoaringBitmap,
     bitmap: &RoaringBitmap,
 ) -> RoaringBitmap {
+    update_postings(&index.postings, users, role, old, new, bitmap)
+}
+
+/// Updates a stored bitmap as [`update`] does, from a segment's postings.
+pub fn update_postings(
+    by_key: &Postings,
+    users: &[Option<UserId>],
+    role: Option<Role>,
+    old: &RoaringBitmap,
+    new: &RoaringBitmap,
+    bitmap: &RoaringBitmap,
+) -> RoaringBitmap {
     let gained_users = new - old;
     let lost_users = old - new;
     let user_of = |key: u32| users.get(key as usize).copied().flatten();
     let mut gained = RoaringBitmap::new();
     let mut lost = RoaringBitmap::new();
-    for ((posting_role, key), postings) in &index.postings {
+    for ((posting_role, key), postings) in by_key {
         if role.is_some_and(|r| r != *posting_role) {
             continue;
         }
@@ -251,7 +302,7 @@ pub fn update(
     }
     let mut result = bitmap - &lost;
     if !lost.is_empty() {
-        for ((posting_role, key), postings) in &index.postings {
+        for ((posting_role, key), postings) in by_key {
             if role.is_some_and(|r| r != *posting_role) || postings.is_disjoint(&lost) {
                 continue;
             }
@@ -261,4 +312,23 @@ pub fn update(
         }
     }
     result | gained
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_length_and_crc_of_json() {
+        let csv = "id,kind,address,display_name,aliases,mailbox,members\n\
+                   00000000-0000-4000-8000-000000000001,user,a@contoso.test,A \"q\",,true,\n";
+        let directory =
+            crate::directory::parse(csv.as_bytes(), Path::new("directory.csv")).unwrap().0;
+        let json = serde_json::to_vec(&directory).unwrap();
+        let expected = ((json.len() as u64) << 32) | u64::from(crc32fast::hash(&json));
+        let key = DirectoryKey::of(&directory);
+        assert!(key.known);
+        assert_eq!(key.fingerprint, expected);
+        assert_eq!(key.users, 1);
+    }
 }

@@ -1,0 +1,589 @@
+//! The file layouts of a segment's derived structures (`.idx`) and record identities (`.ids`).
+//!
+//! A `.idx` file starts with the header of [`codec`](super::codec), whose checksummed payload
+//! is only a table: the record count, the number of reference keys, and for each section its
+//! name, file offset, length and CRC-32. The sections follow the table. Opening a segment reads
+//! the header and the table; a section is read and checked against its CRC-32 when a query
+//! first needs it. The sections are:
+//!
+//! - `times`: the record time of each record;
+//! - `sources`: records per source;
+//! - `keys`: the distinct user reference keys;
+//! - `postings`: records per (role, key index);
+//! - `field:KEY`: the per-value bitmaps of one field (see [`field_key`](super::segment::field_key));
+//! - `time:KEY`: the time column of one model field.
+//!
+//! Time values (100-nanosecond ticks, see [`Timestamp`](crate::time::Timestamp)) are stored as
+//! varints of the zigzagged difference to the previous value, in the largest unit of 1 s,
+//! 1 ms, 1 µs or one tick that divides every value, so a sorted column with second resolution
+//! takes about one byte per record. A time column equal to the record times is stored as a
+//! reference to them.
+//!
+//! A `.ids` file holds the 128-bit hash of each record's identity with its record id, sorted
+//! by hash. Only ingest reads it, to find the records that a new copy replaces.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use roaring::RoaringBitmap;
+
+use super::codec::{DecodeError, Decoder, Encoder, HEADER_LEN};
+use super::error::{IndexError, io_error};
+use super::files::damaged;
+use super::segment::{FieldBitmaps, INDEX_MAGIC, RefKey, SegmentIndex, role_code, role_from_code};
+
+/// Magic of a record identity file.
+pub const IDENTITY_MAGIC: &[u8; 4] = b"TQID";
+/// The oldest `.idx` version this build reads.
+const OLDEST_INDEX_VERSION: u32 = 2;
+
+/// Name of the record time section.
+pub const TIMES: &str = "times";
+/// Name of the records-per-source section.
+pub const SOURCES: &str = "sources";
+/// Name of the reference key section.
+pub const KEYS: &str = "keys";
+/// Name of the postings section.
+pub const POSTINGS: &str = "postings";
+/// Prefix of a field's bitmap section.
+pub const FIELD_PREFIX: &str = "field:";
+/// Prefix of a time column section.
+pub const TIME_PREFIX: &str = "time:";
+
+/// Where a section lies in its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SectionRef {
+    /// Byte offset from the start of the file.
+    pub offset: u64,
+    /// Length in bytes.
+    pub length: u64,
+    /// CRC-32 (IEEE) of the section's bytes.
+    pub checksum: u32,
+}
+
+/// Encodes the derived structures in the sectioned layout. Bitmaps are written with the
+/// containers they have: run containers would shrink the records-per-source bitmaps, but
+/// they made queries slower (see the index section of `BENCHMARKS.md`).
+pub fn encode_index(index: &SegmentIndex) -> Vec<u8> {
+    let mut sections: Vec<(String, Vec<u8>)> = vec![
+        (TIMES.to_string(), encode_times(&index.times)),
+        (SOURCES.to_string(), encode_sources(index)),
+        (KEYS.to_string(), encode_keys(&index.keys)),
+        (POSTINGS.to_string(), encode_postings(index)),
+    ];
+    for (name, field) in &index.fields {
+        sections.push((format!("{FIELD_PREFIX}{name}"), encode_field(field)));
+    }
+    for (name, column) in &index.time_columns {
+        let mut encoder = Encoder::default();
+        if *column == index.times {
+            encoder.u8(1);
+        } else {
+            encoder.u8(0);
+            encoder.bytes(&encode_times(column));
+        }
+        sections.push((format!("{TIME_PREFIX}{name}"), encoder.into_payload()));
+    }
+    let table_len: usize =
+        4 + 4 + 8 + sections.iter().map(|(name, _)| 8 + name.len() + 8 + 8 + 4).sum::<usize>();
+    let mut table = Encoder::default();
+    table.u32(index.count);
+    table.u32(index.keys.len() as u32);
+    table.len(sections.len());
+    let mut offset = (HEADER_LEN + table_len) as u64;
+    for (name, bytes) in &sections {
+        table.str(name);
+        table.u64(offset);
+        table.u64(bytes.len() as u64);
+        table.u32(crc32fast::hash(bytes));
+        offset += bytes.len() as u64;
+    }
+    debug_assert_eq!(table.payload_len(), table_len);
+    let mut file = table.finish(INDEX_MAGIC);
+    for (_, bytes) in sections {
+        file.extend_from_slice(&bytes);
+    }
+    file
+}
+
+/// Units of stored time values, in ticks of 100 ns: 1 s, 1 ms and 1 µs.
+const TIME_UNITS: [i64; 3] = [10_000_000, 10_000, 10];
+
+/// Encodes time values as zigzagged varint differences in the largest unit that divides
+/// every value.
+fn encode_times(values: &[i64]) -> Vec<u8> {
+    let unit =
+        TIME_UNITS.into_iter().find(|unit| values.iter().all(|t| t % unit == 0)).unwrap_or(1);
+    let mut encoder = Encoder::default();
+    encoder.varint(unit as u64);
+    encoder.len(values.len());
+    let mut previous = 0i64;
+    for value in values {
+        let scaled = value / unit;
+        let delta = scaled.wrapping_sub(previous);
+        encoder.varint(((delta << 1) ^ (delta >> 63)) as u64);
+        previous = scaled;
+    }
+    encoder.into_payload()
+}
+
+/// Decodes time values written by [`encode_times`]; `count` is the expected number.
+fn decode_times(decoder: &mut Decoder<'_>, count: u32) -> Result<Vec<i64>, DecodeError> {
+    let unit = decoder.varint()?;
+    if !TIME_UNITS.contains(&(unit as i64)) && unit != 1 {
+        return Err(decoder.error(format!("invalid time unit {unit}")));
+    }
+    let length = decoder.len(1)?;
+    if length != count as usize {
+        return Err(decoder.error(format!("{length} time values for {count} records")));
+    }
+    let mut values = Vec::with_capacity(length);
+    let mut previous = 0i64;
+    for _ in 0..length {
+        let zigzag = decoder.varint()?;
+        let delta = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
+        previous = previous.wrapping_add(delta);
+        let value = previous.checked_mul(unit as i64);
+        values.push(value.ok_or_else(|| decoder.error("time value out of range"))?);
+    }
+    Ok(values)
+}
+
+fn encode_sources(index: &SegmentIndex) -> Vec<u8> {
+    let mut encoder = Encoder::default();
+    encoder.len(index.sources.len());
+    for (source, bitmap) in &index.sources {
+        encoder.u32(*source);
+        encoder.bitmap(bitmap);
+    }
+    encoder.into_payload()
+}
+
+fn encode_keys(keys: &[RefKey]) -> Vec<u8> {
+    let mut encoder = Encoder::default();
+    encoder.len(keys.len());
+    for key in keys {
+        encoder.opt_str(key.object_id.as_deref());
+        encoder.opt_str(key.address.as_deref());
+    }
+    encoder.into_payload()
+}
+
+fn encode_postings(index: &SegmentIndex) -> Vec<u8> {
+    let mut encoder = Encoder::default();
+    encoder.len(index.postings.len());
+    for ((role, key), bitmap) in &index.postings {
+        encoder.u8(role_code(*role));
+        encoder.u32(*key);
+        encoder.bitmap(bitmap);
+    }
+    encoder.into_payload()
+}
+
+fn encode_field(field: &FieldBitmaps) -> Vec<u8> {
+    let mut encoder = Encoder::default();
+    encoder.u8(u8::from(field.dropped));
+    encoder.len(field.values.len());
+    for (value, bitmap) in &field.values {
+        encoder.str(value);
+        encoder.bitmap(bitmap);
+    }
+    encoder.into_payload()
+}
+
+/// Decodes the records-per-source section.
+pub fn decode_sources(
+    decoder: &mut Decoder<'_>,
+    count: u32,
+) -> Result<BTreeMap<u32, RoaringBitmap>, DecodeError> {
+    let mut sources = BTreeMap::new();
+    for _ in 0..decoder.len(12)? {
+        let source = decoder.u32()?;
+        sources.insert(source, checked_bitmap(decoder, count)?);
+    }
+    Ok(sources)
+}
+
+/// Decodes the reference key section.
+pub fn decode_keys(decoder: &mut Decoder<'_>) -> Result<Vec<RefKey>, DecodeError> {
+    let length = decoder.len(2)?;
+    let mut keys = Vec::with_capacity(length);
+    for _ in 0..length {
+        let object_id = decoder.opt_str()?;
+        let address = decoder.opt_str()?;
+        keys.push(RefKey { object_id, address });
+    }
+    Ok(keys)
+}
+
+/// The postings of a segment, by role and key index.
+pub type Postings = BTreeMap<(crate::records::Role, u32), RoaringBitmap>;
+
+/// Decodes the postings section of a segment with `key_count` reference keys.
+pub fn decode_postings(
+    decoder: &mut Decoder<'_>,
+    count: u32,
+    key_count: u32,
+) -> Result<Postings, DecodeError> {
+    let mut postings = BTreeMap::new();
+    for _ in 0..decoder.len(13)? {
+        let code = decoder.u8()?;
+        let role =
+            role_from_code(code).ok_or_else(|| decoder.error(format!("invalid role {code}")))?;
+        let key = decoder.u32()?;
+        if key >= key_count {
+            return Err(decoder.error(format!("posting names key {key}, which does not exist")));
+        }
+        postings.insert((role, key), checked_bitmap(decoder, count)?);
+    }
+    Ok(postings)
+}
+
+/// Decodes one field's bitmap section.
+pub fn decode_field(decoder: &mut Decoder<'_>, count: u32) -> Result<FieldBitmaps, DecodeError> {
+    let dropped = decoder.u8()? != 0;
+    let mut field = FieldBitmaps { values: BTreeMap::new(), dropped };
+    for _ in 0..decoder.len(16)? {
+        let value = decoder.str()?;
+        field.values.insert(value, checked_bitmap(decoder, count)?);
+    }
+    Ok(field)
+}
+
+/// Decodes a time column section; `times` supplies the record times when the column refers
+/// to them.
+pub fn decode_time_column(
+    decoder: &mut Decoder<'_>,
+    count: u32,
+    times: &dyn Fn() -> Result<Vec<i64>, DecodeError>,
+) -> Result<Vec<i64>, DecodeError> {
+    match decoder.u8()? {
+        0 => decode_times(decoder, count),
+        1 => times(),
+        other => Err(decoder.error(format!("invalid time column form {other}"))),
+    }
+}
+
+/// Decodes the record time section.
+pub fn decode_record_times(decoder: &mut Decoder<'_>, count: u32) -> Result<Vec<i64>, DecodeError> {
+    decode_times(decoder, count)
+}
+
+/// Reads a bitmap and checks that it names only records of the segment.
+fn checked_bitmap(decoder: &mut Decoder<'_>, count: u32) -> Result<RoaringBitmap, DecodeError> {
+    let bitmap = decoder.bitmap()?;
+    match bitmap.max() {
+        Some(max) if max >= count => {
+            Err(decoder.error(format!("bitmap names record {max} of a segment of {count}")))
+        }
+        _ => Ok(bitmap),
+    }
+}
+
+/// An open `.idx` file: its table of sections, with the sections read on request.
+#[derive(Debug)]
+pub struct IndexFile {
+    path: PathBuf,
+    /// The whole file when it was given in memory; `None` reads sections from `path`.
+    memory: Option<Vec<u8>>,
+    /// Number of records.
+    pub count: u32,
+    /// Number of distinct reference keys.
+    pub key_count: u32,
+    version: u32,
+    sections: BTreeMap<String, SectionRef>,
+}
+
+impl IndexFile {
+    /// Opens a `.idx` file and reads its table, checking that it holds `count` records.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`IndexError::Damaged`] for a damaged header or table, or a file of format
+    /// version 1, which kept the identities inside.
+    pub fn open(path: &Path, count: u32) -> Result<IndexFile, IndexError> {
+        let mut file = File::open(path).map_err(|e| io_error("open", path, e))?;
+        let file_len = file.metadata().map_err(|e| io_error("read", path, e))?.len();
+        let mut header = [0u8; HEADER_LEN];
+        let available = usize::try_from(file_len).unwrap_or(usize::MAX).min(HEADER_LEN);
+        let header_part = header.get_mut(..available).unwrap_or_default();
+        file.read_exact(header_part).map_err(|e| io_error("read", path, e))?;
+        let table_len = u64::from_le_bytes(
+            header.get(8..16).and_then(|b| b.try_into().ok()).unwrap_or_default(),
+        );
+        let wanted = (HEADER_LEN as u64).saturating_add(table_len).min(file_len);
+        let mut bytes = header.get(..available).unwrap_or_default().to_vec();
+        let rest = wanted.saturating_sub(available as u64);
+        (&mut file).take(rest).read_to_end(&mut bytes).map_err(|e| io_error("read", path, e))?;
+        let table = Self::read_table(&bytes, file_len).map_err(|e| damaged(path, e))?;
+        let (version, file_count, key_count, sections) = table;
+        if file_count != count {
+            let reason = format!("{file_count} records, the manifest says {count}");
+            let path = path.to_path_buf();
+            return Err(IndexError::Damaged { path, offset: HEADER_LEN as u64, reason });
+        }
+        let path = path.to_path_buf();
+        Ok(IndexFile { path, memory: None, count, key_count, version, sections })
+    }
+
+    /// Opens a `.idx` file given in memory; `path` names it in errors.
+    ///
+    /// # Errors
+    ///
+    /// As [`IndexFile::open`], except that the record count is not checked.
+    pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<IndexFile, IndexError> {
+        let table = Self::read_table(&bytes, bytes.len() as u64).map_err(|e| damaged(path, e))?;
+        let (version, count, key_count, sections) = table;
+        let path = path.to_path_buf();
+        Ok(IndexFile { path, memory: Some(bytes), count, key_count, version, sections })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn read_table(
+        bytes: &[u8],
+        file_len: u64,
+    ) -> Result<(u32, u32, u32, BTreeMap<String, SectionRef>), DecodeError> {
+        let mut decoder = Decoder::open_table(bytes, INDEX_MAGIC, file_len)?;
+        let version = decoder.version();
+        let table_end = (HEADER_LEN + decoder.remaining()) as u64;
+        if version < OLDEST_INDEX_VERSION {
+            let reason = format!("format version {version} of an older tagq, no longer read");
+            return Err(DecodeError { offset: 4, reason, newer_version: None });
+        }
+        let count = decoder.u32()?;
+        let key_count = decoder.u32()?;
+        let mut sections = BTreeMap::new();
+        let mut previous_end = table_end;
+        for _ in 0..decoder.len(28)? {
+            let name = decoder.str()?;
+            let section = SectionRef {
+                offset: decoder.u64()?,
+                length: decoder.u64()?,
+                checksum: decoder.u32()?,
+            };
+            let end = section.offset.checked_add(section.length);
+            if section.offset < previous_end || end.is_none_or(|end| end > file_len) {
+                return Err(decoder.error(format!("section {name} lies outside the file")));
+            }
+            previous_end = end.unwrap_or(file_len);
+            sections.insert(name, section);
+        }
+        decoder.end()?;
+        Ok((version, count, key_count, sections))
+    }
+
+    /// Returns the path of the file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Returns the names of the sections.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.sections.keys().map(String::as_str)
+    }
+
+    /// Reads section `name`, checks it and decodes it with `decode`, which must consume it
+    /// whole. Returns `None` when the file has no such section.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`IndexError::Damaged`] with the file offset of the damage.
+    pub fn read<T>(
+        &self,
+        name: &str,
+        decode: impl FnOnce(&mut Decoder<'_>) -> Result<T, DecodeError>,
+    ) -> Result<Option<T>, IndexError> {
+        let Some(section) = self.sections.get(name) else { return Ok(None) };
+        let bytes = self.read_bytes(section)?;
+        let decoded = Decoder::section(&bytes, section.offset, section.checksum, self.version)
+            .and_then(|mut decoder| {
+                let value = decode(&mut decoder)?;
+                decoder.end()?;
+                Ok(value)
+            });
+        decoded.map(Some).map_err(|e| damaged(&self.path, e))
+    }
+
+    fn read_bytes(&self, section: &SectionRef) -> Result<Vec<u8>, IndexError> {
+        let path = &self.path;
+        if let Some(memory) = &self.memory {
+            let range =
+                usize::try_from(section.offset).ok().zip(usize::try_from(section.length).ok());
+            let bytes =
+                range.and_then(|(start, length)| memory.get(start..start.checked_add(length)?));
+            return bytes.map(<[u8]>::to_vec).ok_or_else(|| IndexError::Damaged {
+                path: path.clone(),
+                offset: section.offset,
+                reason: "the section lies outside the file".to_string(),
+            });
+        }
+        let mut file = File::open(path).map_err(|e| io_error("open", path, e))?;
+        file.seek(SeekFrom::Start(section.offset)).map_err(|e| io_error("read", path, e))?;
+        let mut bytes = Vec::with_capacity(usize::try_from(section.length).unwrap_or(0));
+        file.take(section.length).read_to_end(&mut bytes).map_err(|e| io_error("read", path, e))?;
+        if bytes.len() as u64 != section.length {
+            let reason = "the file ends inside a section; perhaps truncated".to_string();
+            let (path, offset) = (path.clone(), section.offset);
+            return Err(IndexError::Damaged { path, offset, reason });
+        }
+        Ok(bytes)
+    }
+
+    /// Reads the record times.
+    ///
+    /// # Errors
+    ///
+    /// As [`IndexFile::read`], and a missing section is damage too.
+    pub fn times(&self) -> Result<Vec<i64>, IndexError> {
+        let count = self.count;
+        self.required(TIMES, |d| decode_times(d, count))
+    }
+
+    /// Reads a section that every file has.
+    pub fn required<T>(
+        &self,
+        name: &str,
+        decode: impl FnOnce(&mut Decoder<'_>) -> Result<T, DecodeError>,
+    ) -> Result<T, IndexError> {
+        self.read(name, decode)?.ok_or_else(|| IndexError::Damaged {
+            path: self.path.clone(),
+            offset: HEADER_LEN as u64,
+            reason: format!("the section {name} is missing"),
+        })
+    }
+
+    /// Reads a time column section, or `None` when the segment has no such column.
+    pub fn time_column(&self, key: &str) -> Result<Option<Vec<i64>>, IndexError> {
+        let count = self.count;
+        let name = format!("{TIME_PREFIX}{key}");
+        let Some(section) = self.sections.get(&name) else { return Ok(None) };
+        let bytes = self.read_bytes(section)?;
+        let mut decoder = Decoder::section(&bytes, section.offset, section.checksum, self.version)
+            .map_err(|e| damaged(&self.path, e))?;
+        let form = decoder.u8().map_err(|e| damaged(&self.path, e))?;
+        let column = match form {
+            0 => decode_times(&mut decoder, count).map_err(|e| damaged(&self.path, e))?,
+            1 => self.times()?,
+            other => {
+                let error = decoder.error(format!("invalid time column form {other}"));
+                return Err(damaged(&self.path, error));
+            }
+        };
+        decoder.end().map_err(|e| damaged(&self.path, e))?;
+        Ok(Some(column))
+    }
+
+    /// Reads every section into a [`SegmentIndex`].
+    ///
+    /// # Errors
+    ///
+    /// As [`IndexFile::read`].
+    pub fn load(&self) -> Result<SegmentIndex, IndexError> {
+        let count = self.count;
+        let key_count = self.key_count;
+        let mut index = SegmentIndex { count, ..SegmentIndex::default() };
+        index.times = self.times()?;
+        index.sources = self.required(SOURCES, |d| decode_sources(d, count))?;
+        index.keys = self.required(KEYS, decode_keys)?;
+        if index.keys.len() != key_count as usize {
+            let reason = format!("{} keys, the table says {key_count}", index.keys.len());
+            let path = self.path.clone();
+            return Err(IndexError::Damaged { path, offset: HEADER_LEN as u64, reason });
+        }
+        index.postings = self.required(POSTINGS, |d| decode_postings(d, count, key_count))?;
+        let names: Vec<&str> = self.names().collect();
+        for name in names {
+            if let Some(key) = name.strip_prefix(FIELD_PREFIX) {
+                let field = self.required(name, |d| decode_field(d, count))?;
+                index.fields.insert(key.to_string(), field);
+            } else if let Some(key) = name.strip_prefix(TIME_PREFIX)
+                && let Some(column) = self.time_column(key)?
+            {
+                index.time_columns.insert(key.to_string(), column);
+            }
+        }
+        Ok(index)
+    }
+}
+
+/// Encodes the identity file of a segment: `hashes[id]` is the identity hash of record `id`.
+pub fn encode_identities(hashes: &[u128]) -> Vec<u8> {
+    let mut pairs: Vec<(u128, u32)> =
+        hashes.iter().enumerate().map(|(id, hash)| (*hash, id as u32)).collect();
+    pairs.sort_unstable();
+    let mut encoder = Encoder::default();
+    encoder.len(pairs.len());
+    for (hash, id) in pairs {
+        encoder.u128(hash);
+        encoder.u32(id);
+    }
+    encoder.finish(IDENTITY_MAGIC)
+}
+
+/// Decodes an identity file of a segment of `count` records into the hash of each record id.
+pub fn decode_identities(bytes: &[u8], count: u32) -> Result<Vec<u128>, DecodeError> {
+    let mut decoder = Decoder::open(bytes, IDENTITY_MAGIC)?;
+    let length = decoder.len(20)?;
+    if length != count as usize {
+        return Err(decoder.error(format!("{length} identities for {count} records")));
+    }
+    let mut hashes = vec![None; length];
+    for _ in 0..length {
+        let hash = decoder.u128()?;
+        let id = decoder.u32()?;
+        match hashes.get_mut(id as usize) {
+            Some(slot @ None) => *slot = Some(hash),
+            _ => return Err(decoder.error(format!("invalid or repeated record id {id}"))),
+        }
+    }
+    decoder.end()?;
+    Ok(hashes.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip_times(values: &[i64]) -> Vec<i64> {
+        let bytes = encode_times(values);
+        let mut decoder = Decoder::section(&bytes, 0, crc32fast::hash(&bytes), 2).unwrap();
+        let decoded = decode_times(&mut decoder, values.len() as u32).unwrap();
+        decoder.end().unwrap();
+        decoded
+    }
+
+    #[test]
+    fn times_round_trip_with_markers() {
+        let values = [i64::MIN, i64::MIN + 1, 0, -5, i64::MAX, 1_717_200_000_000_001];
+        assert_eq!(round_trip_times(&values), values);
+    }
+
+    #[test]
+    fn sorted_seconds_take_one_byte_each() {
+        let values: Vec<i64> = (0..1000).map(|i| 17_172_000_000_000_000 + i * 30_000_000).collect();
+        assert_eq!(round_trip_times(&values), values);
+        assert!(encode_times(&values).len() < 1000 + 32);
+    }
+
+    #[test]
+    fn identities_round_trip() {
+        let hashes = [7u128, 3, u128::MAX, 0];
+        let bytes = encode_identities(&hashes);
+        assert_eq!(decode_identities(&bytes, 4).unwrap(), hashes);
+        assert!(decode_identities(&bytes, 3).is_err());
+    }
+
+    #[test]
+    fn repeated_identity_id_rejected() {
+        let mut encoder = Encoder::default();
+        encoder.len(2);
+        for _ in 0..2 {
+            encoder.u128(1);
+            encoder.u32(0);
+        }
+        let bytes = encoder.finish(IDENTITY_MAGIC);
+        assert!(decode_identities(&bytes, 2).is_err());
+    }
+}
