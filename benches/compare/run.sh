@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Side-by-side timing of tagq's streaming filter (`tagq filter --count`) against DuckDB,
-# Polars, jq and grep on the same generated NDJSON email file.
+# Side-by-side timing of tagq against DuckDB, Polars, jq, grep and a naive Rust scan on the
+# same generated NDJSON email file, in two sections:
+#
+# - stream: tagq's streaming filter (`tagq filter --count`) against DuckDB, Polars and jq on
+#   the NDJSON file, and grep as a floor (queries q1, q2, q4);
+# - index: `tagq ingest` against DuckDB's conversion of the file to Parquet (Q10); Q1 to Q4
+#   with tagq's index against DuckDB and Polars on the Parquet copy and on an in-memory table
+#   or frame, each timed inside its process (warm); `tagq query --count` processes against the
+#   naive scan on 1 and 2 threads; and Q9, a new process that opens the store or the Parquet
+#   file and counts Q2 (cold). Every tool's count must equal tagq's before timing.
 #
 # Usage: benches/compare/run.sh [S|M|USERS EMAILS]
 #   S (default) and M are the sizes of `tagq generate --size`; two numbers give a custom size.
-# Environment: OUT (default target/compare), RUNS (hyperfine runs, default 5, at least 5),
-# SEED (default 1).
+# Environment: OUT (default target/compare), RUNS (runs per figure, default 5, at least 5),
+# SEED (default 1), SECTIONS (default "stream index"), INGEST_RUNS (runs of the ingest and the
+# Parquet conversion, default 1, since an ingest of M takes minutes).
 #
 # Steps: install the comparators when missing (duckdb and polars from PyPI, jq and hyperfine
 # from Debian), build tagq in release mode, generate the dataset, import the directory and the
@@ -14,8 +23,9 @@
 # POLARS_MAX_THREADS=2, DuckDB `SET threads = 2`; jq and grep use one. grep -F is a floor that
 # is not field-aware and over-matches, so its count is not checked.
 #
-# Output in $OUT: results.csv (every run), results.md (medians, MB/s, ratios to tagq),
-# counts.txt (the checked counts) and the hyperfine JSON exports.
+# Output in $OUT: for the stream section results.csv (every run), results.md (medians, MB/s,
+# ratios to tagq); for the index section index.csv (every run) and index.md (medians, ratios
+# to tagq); counts.txt (the checked counts) and the hyperfine JSON exports.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,7 +37,11 @@ esac
 out="${OUT:-target/compare}"
 runs="${RUNS:-5}"
 seed="${SEED:-1}"
+sections="${SECTIONS:-stream index}"
+ingest_runs="${INGEST_RUNS:-1}"
 tag="uniform-10k"
+# Q3 ORs the tag with "Priority account", whose members are those of this generated tag.
+priority_members="heavy-250"
 # Start of the last 7 days of the generated data (2026-10-01 to 2026-10-30).
 last_week="2026-10-24"
 
@@ -42,11 +56,20 @@ install() {
 
 install
 cargo build --release --quiet
+# The helpers of benches/compare/tools.rs, with the release profile like the tagq binary.
+tools_binary="$(cargo build --release --bench compare_tools --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message["target"]["name"] == "compare_tools":
+        print(message["executable"])')"
 mkdir -p "$out"
-# A copy, so that a rebuild during the run cannot change the binary under test.
+[[ $out == /* ]] || out="$PWD/$out"
+# Copies, so that a rebuild during the run cannot change the binaries under test.
 cp target/release/tagq "$out/tagq"
-tagq="$PWD/$out/tagq"
-[[ $out == /* ]] && tagq="$out/tagq"
+cp "$tools_binary" "$out/compare_tools"
+tagq="$out/tagq"
+tools="$out/compare_tools"
 data="$out/data"
 store="$out/store"
 "$tagq" generate --seed "$seed" "${size_args[@]}" --out "$data"
@@ -58,7 +81,12 @@ export TAGQ_STORE="$store" RAYON_NUM_THREADS=2 POLARS_MAX_THREADS=2
 "$tagq" --quiet directory import "$data/directory.csv"
 "$tagq" --quiet tag create "$tag"
 "$tagq" --quiet tag import "$tag" "$data/tags/$tag.members.txt"
+"$tagq" --quiet tag import "Priority account" "$data/tags/$priority_members.members.txt"
 
+# Quotes an argument for the command lines that hyperfine runs through bash.
+q() { printf '%q' "$1"; }
+
+run_stream() {
 # Each query as a tagq filter and as a jq condition on the envelope's properties;
 # benches/compare/engines.py holds the DuckDB and Polars spellings.
 declare -A tagq_query=(
@@ -77,7 +105,6 @@ jq_program() {
         | reduce (inputs | .properties | select('"$1"')) as $r (0; . + 1)'
 }
 
-q() { printf '%q' "$1"; }
 tagq_cmd() { echo "$(q "$tagq") --quiet filter --count $(q "${tagq_query[$1]}") $(q "$emails")"; }
 engine_cmd() { echo "python3 benches/compare/engines.py $1 $2 $(q "$emails") $(q "$members")"; }
 jq_cmd() {
@@ -85,7 +112,6 @@ jq_cmd() {
     echo "jq -n --rawfile m $(q "$members") -f $(q "$out/$1.jq") $(q "$emails")"
 }
 
-: >"$out/counts.txt"
 for query in q1 q2 q4; do
     expected="$(bash -c "$(tagq_cmd "$query")")"
     for tool in duckdb polars jq; do
@@ -117,3 +143,9 @@ done
 
 python3 benches/compare/summarize.py "$(stat -c %s "$emails")" "$out/results.csv" \
     "$out/results.md" "${exports[@]}"
+}
+
+source benches/compare/index.sh
+: >"$out/counts.txt"
+[[ " $sections " == *" stream "* ]] && run_stream
+[[ " $sections " == *" index "* ]] && run_index

@@ -516,6 +516,12 @@ pub struct GenerateArgs {
     /// Exponent s of the Zipf distribution of recipients (0 is uniform)
     #[arg(long, value_name = "S", default_value_t = 1.0)]
     pub zipf: f64,
+
+    /// Stream the email rows into the index of the store (--store) instead of writing
+    /// emails.<FORMAT>, then ingest the alerts and campaigns and import the directory and the
+    /// tags into the store; the other files still go to --out
+    #[arg(long)]
+    pub into_store: bool,
 }
 
 /// Output formats of `tagq report`.

@@ -90,7 +90,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Ingest(args) => ingest::run(&args, &store, cli.quiet),
         Command::Query(args) => query::run(&args, &store, cli.quiet),
         Command::Index(command) => query::index(command, &store, cli.quiet),
-        Command::Generate(args) => generate::run(&args, cli.quiet),
+        Command::Generate(args) => generate::run(&args, &store, cli.quiet),
         Command::Report(args) => report::run(&args, &store, cli.quiet),
     }
 }

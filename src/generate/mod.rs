@@ -239,17 +239,30 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> GenerateError + '_ {
     move |source| GenerateError::Io { path: path.to_path_buf(), source }
 }
 
-/// A buffered output file that remembers its path for error messages.
+/// A destination of the email rows in place of the file `emails.<ext>`, such as a pipe into an
+/// ingest.
+pub struct EmailWriter {
+    /// The destination's name in error messages.
+    pub name: String,
+    /// The destination. It is dropped, and so closed, after the alert file is complete.
+    pub writer: Box<dyn Write + Send>,
+}
+
+/// A buffered output that remembers its path or name for error messages.
 struct Output {
     path: PathBuf,
-    writer: BufWriter<File>,
+    writer: BufWriter<Box<dyn Write + Send>>,
     bytes: u64,
 }
 
 impl Output {
     fn create(path: PathBuf) -> Result<Output, GenerateError> {
         let file = File::create(&path).map_err(io_error(&path))?;
-        Ok(Output { writer: BufWriter::with_capacity(WRITE_BUFFER, file), path, bytes: 0 })
+        Ok(Output::new(path, Box::new(file)))
+    }
+
+    fn new(path: PathBuf, writer: Box<dyn Write + Send>) -> Output {
+        Output { writer: BufWriter::with_capacity(WRITE_BUFFER, writer), path, bytes: 0 }
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), GenerateError> {
@@ -274,6 +287,31 @@ impl Output {
 pub fn generate(
     config: &Config,
     out: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Summary, GenerateError> {
+    generate_dataset(config, out, None, progress)
+}
+
+/// Writes a dataset like [`generate`], except that the email rows go to `emails` instead of a
+/// file. `emails` is closed after the alert file is complete, so the alert file can be read
+/// as soon as a pipe behind `emails` ends. The campaign file and the manifest come later.
+///
+/// # Errors
+///
+/// As for [`generate`]; a failed write to `emails` is reported with its name.
+pub fn generate_with_emails(
+    config: &Config,
+    out: &Path,
+    emails: EmailWriter,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Summary, GenerateError> {
+    generate_dataset(config, out, Some(emails), progress)
+}
+
+fn generate_dataset(
+    config: &Config,
+    out: &Path,
+    emails: Option<EmailWriter>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Summary, GenerateError> {
     config.validate()?;
@@ -305,7 +343,7 @@ pub fn generate(
         email_bytes: 0,
         tags: tag_summaries,
     };
-    let campaigns = write_mail(config, &recipient_zipf, out, &mut summary, progress)?;
+    let campaigns = write_mail(config, &recipient_zipf, out, emails, &mut summary, progress)?;
     summary.campaigns = write_campaigns(config, &campaigns, &out.join("campaigns.csv"))?;
 
     let manifest = out.join("manifest.json");
@@ -403,6 +441,7 @@ fn write_mail(
     config: &Config,
     recipient_zipf: &Zipf,
     out: &Path,
+    email_writer: Option<EmailWriter>,
     summary: &mut Summary,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Vec<CampaignStats>, GenerateError> {
@@ -419,7 +458,10 @@ fn write_mail(
         campaign_zipf: &campaign_zipf,
     };
     let extension = config.layout.format.extension();
-    let mut emails = Output::create(out.join(format!("emails.{extension}")))?;
+    let mut emails = match email_writer {
+        Some(sink) => Output::new(PathBuf::from(sink.name), sink.writer),
+        None => Output::create(out.join(format!("emails.{extension}")))?,
+    };
     let mut alerts = Output::create(out.join(format!("alerts.{extension}")))?;
     if config.layout.format == RowFormat::Csv {
         emails.write(csv_header(&mail::EMAIL_COLUMNS).as_bytes())?;
@@ -463,8 +505,9 @@ fn write_mail(
             + (u128::from(last_row) * u128::from(SPAN_MS) / u128::from(config.emails)) as u64;
         summary.last_timestamp = timestamp_text(last_ms);
     }
-    summary.email_bytes = emails.finish()?;
+    // The alert file is complete before the email writer closes: see `generate_with_emails`.
     alerts.finish()?;
+    summary.email_bytes = emails.finish()?;
     Ok(campaigns)
 }
 

@@ -219,3 +219,59 @@ fn no_emails_still_writes_files() {
     assert!(dir.path().join("emails.ndjson").exists());
     assert!(summary.tags.is_empty());
 }
+
+/// A writer into a shared buffer, readable after the generator dropped its end.
+#[derive(Clone, Default)]
+struct SharedBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn email_writer_gets_file_bytes() {
+    let files = tempfile::tempdir().unwrap();
+    let streamed = tempfile::tempdir().unwrap();
+    let config = tiny(RowFormat::Ndjson, true);
+    let written = generate_into(&config, files.path());
+    let buffer = SharedBuffer::default();
+    let sink = EmailWriter { name: "buffer".into(), writer: Box::new(buffer.clone()) };
+    let summary = generate_with_emails(&config, streamed.path(), sink, &mut |_| {}).unwrap();
+
+    let expected = fs::read(files.path().join("emails.ndjson")).unwrap();
+    assert!(*buffer.0.lock().unwrap() == expected, "streamed email rows differ from the file");
+    assert_eq!(summary.email_bytes, written.email_bytes);
+    assert!(!streamed.path().join("emails.ndjson").exists());
+    let alerts = |dir: &Path| fs::read(dir.join("alerts.ndjson")).unwrap();
+    assert!(alerts(files.path()) == alerts(streamed.path()), "alert files differ");
+    assert!(streamed.path().join("manifest.json").exists());
+}
+
+/// A writer that fails every write.
+struct BrokenPipe;
+
+impl Write for BrokenPipe {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+#[test]
+fn email_writer_error_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = EmailWriter { name: "the test pipe".into(), writer: Box::new(BrokenPipe) };
+    let error = generate_with_emails(&tiny(RowFormat::Ndjson, true), dir.path(), sink, &mut |_| {})
+        .unwrap_err();
+    assert!(error.to_string().contains("the test pipe"), "{error}");
+}
