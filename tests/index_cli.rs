@@ -291,3 +291,30 @@ fn alert_evidence_rows_kept_per_entity() {
     let query = ["query", "--count", "--kind", "alert", "alert_id:fa0001"];
     setup.cmd().args(query).assert().stdout("2\n");
 }
+
+#[test]
+fn query_without_index_hints_at_ingest() {
+    let store = TempDir::new().expect("temporary directory");
+    let mut cmd = Command::cargo_bin("tagq").expect("tagq binary");
+    cmd.env("TAGQ_STORE", store.path()).env_remove("TAGQ_ACTOR").args(["query", "--count", ""]);
+    cmd.assert()
+        .code(1)
+        .stdout("0\n")
+        .stderr(predicate::str::contains("the index is empty; add records with `tagq ingest FILE`"))
+        .stderr(predicate::str::contains("warning").not());
+}
+
+#[test]
+fn query_count_ignores_limit() {
+    let setup = Setup::new();
+    let count = |extra: &[&str]| {
+        let mut args = vec!["query", "-q", "--kind", "email", "--count"];
+        args.extend_from_slice(extra);
+        args.push("");
+        let output = setup.cmd().args(&args).output().expect("run tagq");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    assert_eq!(count(&[]), "8");
+    assert_eq!(count(&["--limit", "1"]), "8");
+    assert_eq!(count(&["--limit", "0"]), "8");
+}

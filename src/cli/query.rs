@@ -24,7 +24,8 @@ pub fn run(args: &QueryArgs, store: &Path, quiet: bool) -> Outcome {
             Some(SortArg::Time) => Sort::Time,
             Some(SortArg::TimeDesc) => Sort::TimeDesc,
         },
-        limit: args.limit,
+        // A count is of every match, whatever `--limit` says.
+        limit: if args.count { None } else { args.limit },
     };
     let (directory, catalog) = super::tag::load_store(store)?;
     super::filter::warn_unknown_tags(&request.query, &request.parse, &catalog);
@@ -69,6 +70,9 @@ pub fn run(args: &QueryArgs, store: &Path, quiet: bool) -> Outcome {
             stats.matched,
             stats.tested
         );
+        if index.is_empty() {
+            let _ = writeln!(err, "tagq: the index is empty; add records with `tagq ingest FILE`");
+        }
     }
     Ok(if stats.matched > 0 { EXIT_OK } else { EXIT_NO_MATCH })
 }

@@ -648,7 +648,8 @@ impl<'a> Session<'a> {
     /// Returns [`IndexError::Io`] when the file cannot be written.
     pub fn save_tag_bitmaps(&self) -> Result<bool, IndexError> {
         let Some(stored) = &self.stored else { return Ok(false) };
-        if !stored.changed.load(Ordering::Relaxed) {
+        // An index without segments has no bitmaps to keep, and may have no folder yet.
+        if !stored.changed.load(Ordering::Relaxed) || self.index.segments.is_empty() {
             return Ok(false);
         }
         let mut file = TagFile::new(stored.file.directory);

@@ -1,8 +1,8 @@
 //! Batches of CSV rows.
 
 use std::io::{self, Read};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use csv::{ByteRecord, ReaderBuilder};
 
@@ -24,6 +24,8 @@ pub(super) struct CsvBatches {
     reader: csv::Reader<RecordLimit>,
     /// Bytes read from the input since the last complete record.
     since_record: Arc<AtomicU64>,
+    /// The quoting state of every byte read so far.
+    quotes: Arc<Mutex<QuoteScan>>,
     /// The line where the record being read starts.
     record_start: u64,
     header: Arc<Vec<String>>,
@@ -54,8 +56,13 @@ impl CsvBatches {
         max_record_bytes: u64,
     ) -> Result<CsvBatches, ReadError> {
         let since_record = Arc::new(AtomicU64::new(0));
-        let limited =
-            RecordLimit { inner: input, since_record: Arc::clone(&since_record), max_record_bytes };
+        let quotes = Arc::new(Mutex::new(QuoteScan::new(delimiter)));
+        let limited = RecordLimit {
+            inner: input,
+            since_record: Arc::clone(&since_record),
+            max_record_bytes,
+            quotes: Arc::clone(&quotes),
+        };
         let reader = ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -65,6 +72,7 @@ impl CsvBatches {
             file: file.to_string(),
             reader,
             since_record,
+            quotes,
             record_start: 1,
             header: Arc::new(Vec::new()),
             record: ByteRecord::new(),
@@ -99,9 +107,31 @@ impl CsvBatches {
         let result = self.reader.read_byte_record(&mut self.record);
         self.since_record.store(0, Ordering::Relaxed);
         match result {
-            Ok(more) => Ok(more),
+            Ok(true) => self.check_closed_quotes().map(|()| true),
+            Ok(false) => Ok(false),
             Err(error) => Err(self.convert_error(error)),
         }
+    }
+
+    /// Rejects the record just read when it contains a quoted field that the input never closes.
+    /// The CSV parser ends such a field at the end of the input, which would silently turn
+    /// every later row into the text of one cell.
+    fn check_closed_quotes(&self) -> Result<(), ReadError> {
+        let Some(open_at) = self.quotes.lock().unwrap_or_else(PoisonError::into_inner).unclosed()
+        else {
+            return Ok(());
+        };
+        let start = self.record.position().map_or(0, csv::Position::byte);
+        if open_at < start || open_at >= self.reader.position().byte() {
+            return Ok(());
+        }
+        Err(ReadError::Csv {
+            file: self.file.clone(),
+            line: self.record_line(),
+            message: format!(
+                "the quote opened at byte {open_at} is never closed; close it or remove it"
+            ),
+        })
     }
 
     fn record_line(&self) -> u64 {
@@ -212,6 +242,69 @@ struct RecordLimit {
     inner: ByteStream,
     since_record: Arc<AtomicU64>,
     max_record_bytes: u64,
+    quotes: Arc<Mutex<QuoteScan>>,
+}
+
+/// The quoting position of a CSV byte, by the rules of the CSV parser: a quote
+/// opens a quoted field only as a field's first byte, and a doubled quote inside it is text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum QuoteState {
+    /// At the first byte of a field.
+    FieldStart,
+    /// Inside a field that did not begin with a quote.
+    Unquoted,
+    /// Inside a quoted field.
+    Quoted,
+    /// Just after a quote inside a quoted field: it closes the field unless another follows.
+    QuoteInQuoted,
+}
+
+/// A tracker of the quoting of a CSV stream as it is read, so that a quoted field still open
+/// at the end of the input can be reported.
+#[derive(Debug)]
+struct QuoteScan {
+    delimiter: u8,
+    state: QuoteState,
+    /// Bytes scanned so far.
+    offset: u64,
+    /// The byte offset of the quote that opened the current quoted field.
+    open_at: u64,
+    /// Whether the input has ended.
+    ended: bool,
+}
+
+impl QuoteScan {
+    fn new(delimiter: u8) -> QuoteScan {
+        QuoteScan { delimiter, state: QuoteState::FieldStart, offset: 0, open_at: 0, ended: false }
+    }
+
+    /// Advances the state over `bytes`, the next bytes of the input.
+    fn scan(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.state = self.next_state(byte);
+            self.offset += 1;
+        }
+    }
+
+    fn next_state(&mut self, byte: u8) -> QuoteState {
+        let ends_field = byte == self.delimiter || byte == b'\n' || byte == b'\r';
+        match self.state {
+            QuoteState::FieldStart if byte == b'"' => {
+                self.open_at = self.offset;
+                QuoteState::Quoted
+            }
+            QuoteState::Quoted if byte == b'"' => QuoteState::QuoteInQuoted,
+            QuoteState::Quoted => QuoteState::Quoted,
+            QuoteState::QuoteInQuoted if byte == b'"' => QuoteState::Quoted,
+            _ if ends_field => QuoteState::FieldStart,
+            _ => QuoteState::Unquoted,
+        }
+    }
+
+    /// Returns the offset of the opening quote when the input ended inside a quoted field.
+    fn unclosed(&self) -> Option<u64> {
+        (self.ended && self.state == QuoteState::Quoted).then_some(self.open_at)
+    }
 }
 
 /// The payload of the `io::Error` that [`RecordLimit`] returns.
@@ -240,6 +333,11 @@ impl Read for RecordLimit {
         }
         let n = self.inner.read(buf)?;
         self.since_record.fetch_add(n as u64, Ordering::Relaxed);
+        let mut quotes = self.quotes.lock().unwrap_or_else(PoisonError::into_inner);
+        match buf.get(..n) {
+            Some(bytes) if n > 0 => quotes.scan(bytes),
+            _ => quotes.ended = true,
+        }
         Ok(n)
     }
 }
@@ -249,6 +347,44 @@ mod tests {
     use std::io::Cursor;
 
     use super::*;
+
+    fn read_all(text: &str) -> Vec<Result<Vec<RawItem>, ReadError>> {
+        let input: ByteStream = Box::new(Cursor::new(text.as_bytes().to_vec()));
+        match CsvBatches::new("t.csv", input, b',', 10) {
+            Ok(batches) => batches.collect(),
+            Err(error) => vec![Err(error)],
+        }
+    }
+
+    #[test]
+    fn unclosed_quote_at_end_rejected() {
+        let results = read_all("AlertId,Severity,Desc\nA-1,high,\"unterminated\nA-2,low,x\n");
+        let error = results.last().and_then(|r| r.as_ref().err()).map(ToString::to_string);
+        let expected = "the quote opened at byte 31 is never closed; close it or remove it";
+        assert!(error.as_deref().is_some_and(|e| e.contains(expected)), "{error:?}");
+        assert!(error.as_deref().is_some_and(|e| e.starts_with("t.csv:2")), "{error:?}");
+    }
+
+    #[test]
+    fn closed_quotes_and_inner_quotes_accepted() {
+        let text = "Id,Subject\nr1,\"said \"\"hi\"\"\"\nr2,5\" screen\nr3,\"two\nlines\"";
+        let results = read_all(text);
+        let rows: usize = results.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum();
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(rows, 3);
+    }
+
+    #[test]
+    fn quote_scan_follows_csv_rules() {
+        let mut scan = QuoteScan::new(b',');
+        scan.scan(b"a,\"b\"\"c\",d\n");
+        scan.ended = true;
+        assert_eq!(scan.unclosed(), None);
+        let mut open = QuoteScan::new(b';');
+        open.scan(b"x;\"y;z\n");
+        open.ended = true;
+        assert_eq!(open.unclosed(), Some(2));
+    }
 
     #[test]
     fn unbalanced_quote_stops_at_record_limit() {
