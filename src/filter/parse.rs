@@ -836,7 +836,8 @@ impl<'a> Parser<'a> {
         Err(self.foreign_operator(term.end - 1, op, hint))
     }
 
-    /// W003 for free text that reads like Kusto or OData: `x has y`, `contains`, `x eq 'y'`.
+    /// W003 for free text that reads like Kusto or OData: `x has y`, `contains`, `x eq 'y'`,
+    /// `x = y`.
     fn warn_foreign_words(&mut self, term: &RawTerm) {
         if term.quoted {
             return;
@@ -847,7 +848,7 @@ impl<'a> Parser<'a> {
             let hint = match word.to_ascii_lowercase().as_str() {
                 "has" | "contains" => Some("write field:*word* or field:word"),
                 "between" => Some("write two range clauses"),
-                "eq" => Some("write field:value"),
+                "eq" | "=" => Some("write field:value"),
                 _ => None,
             };
             if let Some(hint) = hint {
@@ -1409,6 +1410,13 @@ mod tests {
         assert_eq!(parsed.warnings.len(), 1);
         assert_eq!((parsed.warnings[0].code, parsed.warnings[0].offset), ("W001", 7));
         assert!(matches!(parsed.root, Node::Eq { value: Term::Phrase(ref s), .. } if s == "a\\qb"));
+    }
+
+    #[test]
+    fn single_equals_sign_warns() {
+        let parsed = parse("severity = high", &ParseOptions::default());
+        let warnings = parsed.map(|p| p.warnings).unwrap_or_default();
+        assert_eq!(warnings.iter().map(|w| (w.code, w.offset)).collect::<Vec<_>>(), [("W003", 9)]);
     }
 
     #[test]

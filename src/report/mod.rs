@@ -52,6 +52,14 @@ pub enum ReportError {
         /// The value as given.
         value: String,
     },
+    /// `--until` is not after `--since`, so no record can fall in the window.
+    #[error("empty time window: --until {until} is not after --since {since}; swap them")]
+    EmptyWindow {
+        /// The `--since` value as given.
+        since: String,
+        /// The `--until` value as given.
+        until: String,
+    },
     /// The report name is not known.
     #[error("unknown report '{0}'; expected one of: {names}", names = ReportName::NAMES.join(", "))]
     UnknownReport(String),

@@ -30,7 +30,7 @@ impl Window {
     ///
     /// # Errors
     /// Returns [`ReportError::InvalidTimeZone`] or [`ReportError::InvalidTime`] naming the
-    /// rejected value.
+    /// rejected value, and [`ReportError::EmptyWindow`] when `until` is not after `since`.
     pub fn parse(
         zone: &str,
         since: Option<&str>,
@@ -40,6 +40,13 @@ impl Window {
         let mut window = Window { since: None, until: None, zone, zone_name };
         window.since = since.map(|text| window.parse_bound("since", text, false)).transpose()?;
         window.until = until.map(|text| window.parse_bound("until", text, true)).transpose()?;
+        if let (Some(start), Some(end), Some(since), Some(until)) =
+            (window.since, window.until, since, until)
+            && end <= start
+        {
+            let (since, until) = (since.to_string(), until.to_string());
+            return Err(ReportError::EmptyWindow { since, until });
+        }
         Ok(window)
     }
 
@@ -174,6 +181,17 @@ mod tests {
         assert_eq!(window.time(before), "2024-03-31T00:30:00+01:00");
         assert_eq!(window.time(after), "2024-03-31T01:30:00+01:00");
         assert_eq!(window.zone_name, "Europe/Berlin");
+    }
+
+    #[test]
+    fn reversed_window_rejected() {
+        let error = Window::parse("UTC", Some("2024-06-09"), Some("2024-06-01")).err();
+        let message = error.map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            message,
+            "empty time window: --until 2024-06-01 is not after --since 2024-06-09; swap them"
+        );
+        assert!(Window::parse("UTC", Some("2024-06-01"), Some("2024-06-01")).is_ok());
     }
 
     #[test]
