@@ -11,6 +11,13 @@ pub fn fold_name(name: &str) -> String {
     caseless::default_case_fold_str(&collapsed).nfc().collect()
 }
 
+/// Folds a tag name like [`fold_name`] but with compatibility normalisation (NFKC), so that
+/// look-alike spellings such as full-width `ＦＩＮＡＮＣＥ` fold to the same text as `Finance`.
+pub fn fold_name_compatible(name: &str) -> String {
+    let nfkc: String = name.nfkc().collect();
+    fold_name(&nfkc).nfkc().collect()
+}
+
 /// Folds a keyword or enumeration value for case-insensitive equality (full case folding,
 /// independent of the process locale).
 pub fn fold_value(value: &str) -> String {

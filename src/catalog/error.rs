@@ -83,8 +83,8 @@ pub enum CatalogError {
     /// The name is empty after trimming.
     #[error("tag name is empty")]
     EmptyName,
-    /// The name contains a control character.
-    #[error("tag name {name:?} contains a control character")]
+    /// The name contains a control character or an invisible format character.
+    #[error("tag name {name:?} contains a control or invisible character; remove it")]
     ControlCharacter {
         /// The name as given.
         name: String,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::CatalogError;
 use super::settings::Settings;
-use crate::text::fold_name;
+use crate::text::{fold_name, fold_name_compatible};
 use crate::time::Timestamp;
 
 /// Display name of the system tag.
@@ -153,13 +153,15 @@ impl Catalog {
         if trimmed.is_empty() {
             return Err(CatalogError::EmptyName);
         }
-        if trimmed.chars().any(char::is_control) {
+        if trimmed.chars().any(|c| c.is_control() || crate::filter::lex::is_invisible(c)) {
             return Err(CatalogError::ControlCharacter { name: name.to_string() });
         }
-        if fold_name(trimmed) == fold_name(SYSTEM_TAG_NAME) {
+        let compatible = fold_name_compatible(trimmed);
+        if compatible == fold_name_compatible(SYSTEM_TAG_NAME) {
             return Err(CatalogError::ReservedName { name: name.to_string() });
         }
-        if let Some(existing) = self.tag(trimmed) {
+        let lookalike = self.tags.iter().find(|t| fold_name_compatible(&t.name) == compatible);
+        if let Some(existing) = self.tag(trimmed).or(lookalike) {
             let existing = existing.name.clone();
             return Err(CatalogError::DuplicateName { name: name.to_string(), existing });
         }

@@ -346,6 +346,18 @@ fn lookalike_tag_names_rejected() {
 }
 
 #[test]
+fn fullwidth_and_invisible_tag_names_rejected() {
+    let mut catalog = catalog_with(&["Finance"]);
+    let error =
+        catalog.create("\u{ff26}\u{ff29}\u{ff2e}\u{ff21}\u{ff2e}\u{ff23}\u{ff25}", "", at(1));
+    assert!(matches!(error, Err(CatalogError::DuplicateName { .. })), "{error:?}");
+    let error = catalog.create("Fi\u{ad}nance", "", at(1));
+    assert!(matches!(error, Err(CatalogError::ControlCharacter { .. })), "{error:?}");
+    let error = catalog.create("Pay\u{200b}roll", "", at(1));
+    assert!(matches!(error, Err(CatalogError::ControlCharacter { .. })), "{error:?}");
+}
+
+#[test]
 fn empty_and_control_names_rejected() {
     let mut catalog = Catalog::new(at(0));
     assert_eq!(catalog.create("   ", "", at(1)).err(), Some(CatalogError::EmptyName));

@@ -8,7 +8,7 @@ pub mod ast;
 mod dates;
 pub mod error;
 mod glob;
-mod lex;
+pub(crate) mod lex;
 mod outline;
 mod parse;
 mod print;
