@@ -518,7 +518,7 @@ pub struct GenerateArgs {
     pub zipf: f64,
 
     /// Stream the email rows into the index of the store (--store) instead of writing
-    /// emails.<FORMAT>, then ingest the alerts and campaigns and import the directory and the
+    /// emails.FORMAT, then ingest the alerts and campaigns and import the directory and the
     /// tags into the store; the other files still go to --out
     #[arg(long)]
     pub into_store: bool,
