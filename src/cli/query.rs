@@ -24,7 +24,7 @@ pub fn run(args: &QueryArgs, store: &Path, quiet: bool) -> Outcome {
             Some(SortArg::Time) => Sort::Time,
             Some(SortArg::TimeDesc) => Sort::TimeDesc,
         },
-        // A count is of every match, whatever `--limit` says.
+        // `--count` counts every match, and `--limit` bounds only the records written.
         limit: if args.count { None } else { args.limit },
     };
     let (directory, catalog) = super::tag::load_store(store)?;

@@ -192,7 +192,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Checks the header of a sectioned file, whose payload is a table followed by sections
-    /// that carry their own checksums. `bytes` holds at least the header and the table, and
+    /// that carry their own checksums. `bytes` contains at least the header and the table, and
     /// `file_len` is the length of the whole file. Returns a decoder over the table.
     pub fn open_table(
         bytes: &'a [u8],

@@ -60,7 +60,7 @@ pub struct IngestSummary {
     pub bytes: u64,
 }
 
-/// Where a record of the batch lies, with its kind for the summary.
+/// The location of a record of the batch, with its kind for the summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Location {
     segment: u32,

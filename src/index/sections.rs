@@ -52,7 +52,7 @@ pub const FIELD_PREFIX: &str = "field:";
 /// Prefix of a time column section.
 pub const TIME_PREFIX: &str = "time:";
 
-/// Where a section lies in its file.
+/// The position and length of a section in its file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SectionRef {
     /// Byte offset from the start of the file.
@@ -297,7 +297,7 @@ pub struct IndexFile {
 }
 
 impl IndexFile {
-    /// Opens a `.idx` file and reads its table, checking that it holds `count` records.
+    /// Opens a `.idx` file and reads its table, checking that it has `count` records.
     ///
     /// # Errors
     ///

@@ -107,7 +107,7 @@ impl RecordsWriter {
         self.starts.is_empty()
     }
 
-    /// Returns the file bytes. With `order`, the file holds the records in that order of the
+    /// Returns the file bytes. With `order`, the file contains the records in that order of the
     /// positions they were appended at; `order` must name each position once.
     pub fn finish(mut self, order: Option<&[u32]>) -> Vec<u8> {
         let Some(order) = order else {

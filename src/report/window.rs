@@ -56,7 +56,7 @@ impl Window {
     /// all of March 31.
     ///
     /// # Errors
-    /// Returns [`ReportError::InvalidTime`] when the text is none of these forms.
+    /// Returns [`ReportError::InvalidTime`] when the text has none of these forms.
     pub fn parse_bound(
         &self,
         bound: &'static str,

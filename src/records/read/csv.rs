@@ -279,10 +279,22 @@ impl QuoteScan {
     }
 
     /// Advances the state over `bytes`, the next bytes of the input.
-    fn scan(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
+    /// Bytes that cannot change the state (text inside a field) are skipped with `memchr`.
+    fn scan(&mut self, mut bytes: &[u8]) {
+        loop {
+            let skip = match self.state {
+                QuoteState::Quoted => memchr::memchr(b'"', bytes),
+                QuoteState::Unquoted => memchr::memchr3(self.delimiter, b'\n', b'\r', bytes),
+                QuoteState::FieldStart | QuoteState::QuoteInQuoted => Some(0),
+            };
+            let skipped = skip.unwrap_or(bytes.len());
+            self.offset += skipped as u64;
+            let Some((&byte, rest)) = bytes.get(skipped..).and_then(<[u8]>::split_first) else {
+                return;
+            };
             self.state = self.next_state(byte);
             self.offset += 1;
+            bytes = rest;
         }
     }
 
@@ -384,6 +396,21 @@ mod tests {
         open.scan(b"x;\"y;z\n");
         open.ended = true;
         assert_eq!(open.unclosed(), Some(2));
+    }
+
+    #[test]
+    fn quote_scan_same_in_any_chunks() {
+        let text = b"a,\"b\"\"c\",d\r\nx,5\" y,\"open\nstill\",z\n\"end";
+        let mut whole = QuoteScan::new(b',');
+        whole.scan(text);
+        for size in 1..text.len() {
+            let mut chunked = QuoteScan::new(b',');
+            text.chunks(size).for_each(|chunk| chunked.scan(chunk));
+            assert_eq!((chunked.state, chunked.offset), (whole.state, whole.offset), "{size}");
+            assert_eq!(chunked.open_at, whole.open_at, "{size}");
+        }
+        assert_eq!(whole.state, QuoteState::Quoted);
+        assert_eq!(whole.open_at, 34);
     }
 
     #[test]
