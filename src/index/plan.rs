@@ -1,10 +1,11 @@
 //! The query planner: which leaves bitmaps decide exactly, and how a segment is evaluated.
 //!
-//! Every plan node evaluates to a pair of bitmaps `lower ⊆ matches ⊆ upper` over a segment's
-//! records. A leaf that bitmaps answer exactly gives `lower == upper`; any other leaf gives
-//! `lower = ∅, upper = all`. `and`, `or` and `not` combine the pairs (`not` swaps and
-//! complements them), so the records in `lower` match for certain and only the records in
-//! `upper − lower` need testing with the record-at-a-time [`Matcher`](crate::eval::Matcher).
+//! Every plan node evaluates to a pair of bitmaps over a segment's records: `upper`, the
+//! records that may match, and `unsure ⊆ upper`, those that only a test can decide. A leaf
+//! that bitmaps answer exactly gives an empty `unsure`; any other leaf gives
+//! `upper = unsure = all`. `and`, `or` and `not` combine the pairs, so the records in
+//! `upper − unsure` match for certain and only those in `unsure` need testing with the
+//! record-at-a-time [`Matcher`](crate::eval::Matcher).
 //!
 //! Exact leaves, and why they agree with the matcher:
 //! - a tag leaf for any user or one role: the matcher resolves each user reference through
@@ -198,22 +199,35 @@ fn render_into(plan: &Plan, depth: usize, out: &mut String) {
     };
 }
 
-/// The bounds of a plan node over one segment: `lower ⊆ matches ⊆ upper`.
+/// The bounds of a plan node over one segment: `upper - unsure ⊆ matches ⊆ upper`.
+///
+/// Most nodes are decided by bitmaps alone, so their `unsure` set is empty and costs no
+/// allocation; keeping the uncertain records instead of a lower bound spares a copy of every
+/// exact result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bounds {
-    /// Records that match for certain.
-    pub lower: RoaringBitmap,
     /// Records that may match; the others do not.
     pub upper: RoaringBitmap,
+    /// Records of `upper` that must be tested one by one; the rest of `upper` match.
+    pub unsure: RoaringBitmap,
 }
 
 impl Bounds {
     fn exact(bitmap: RoaringBitmap) -> Bounds {
-        Bounds { lower: bitmap.clone(), upper: bitmap }
+        Bounds { upper: bitmap, unsure: RoaringBitmap::new() }
     }
 
     fn unknown(universe: &RoaringBitmap) -> Bounds {
-        Bounds { lower: RoaringBitmap::new(), upper: universe.clone() }
+        Bounds { upper: universe.clone(), unsure: universe.clone() }
+    }
+
+    /// Splits the bounds into the records that match for certain and those to test.
+    pub fn into_certain_and_unsure(self) -> (RoaringBitmap, RoaringBitmap) {
+        let mut certain = self.upper;
+        if !self.unsure.is_empty() {
+            certain -= &self.unsure;
+        }
+        (certain, self.unsure)
     }
 }
 
@@ -271,6 +285,8 @@ pub struct SegmentEval<'a> {
     pub users: &'a [Option<UserId>],
     /// Tag bitmaps built so far with this lookup, if the caller keeps them.
     pub cache: Option<&'a Mutex<TagCache>>,
+    /// The number of records in the segment, live or replaced.
+    pub records: u32,
 }
 
 /// The range and order of one time column, which let a time window skip the column scan.
@@ -324,13 +340,25 @@ impl TimeSummary {
         }
         let first = column.partition_point(|t| start.is_some_and(|s| *t < s));
         let last = column.partition_point(|t| end.is_none_or(|e| *t < e));
-        let mut ids = RoaringBitmap::new();
-        ids.insert_range(u32::try_from(first).ok()?..u32::try_from(last.max(first)).ok()?);
-        Some(Bounds::exact(ids & universe))
+        let first = u32::try_from(first).ok()?;
+        let last = u32::try_from(last.max(first as usize)).ok()?;
+        // Trimming the universe costs far less than building the range as a bitmap when a
+        // window spans most of a segment.
+        let mut ids = universe.clone();
+        ids.remove_range(..first);
+        ids.remove_range(last..);
+        Some(Bounds::exact(ids))
     }
 }
 
 impl SegmentEval<'_> {
+    /// Returns the records of `bitmap` that are in `universe`. A bitmap of the segment's
+    /// records is copied as it is when the universe holds every record, which costs less
+    /// than intersecting it with a dense universe.
+    fn restrict(&self, bitmap: &RoaringBitmap, universe: &RoaringBitmap) -> RoaringBitmap {
+        if universe.len() == u64::from(self.records) { bitmap.clone() } else { bitmap & universe }
+    }
+
     /// Evaluates `plan` over the records of `universe`.
     pub fn bounds(&self, plan: &Plan, universe: &RoaringBitmap) -> Bounds {
         match plan {
@@ -348,31 +376,40 @@ impl SegmentEval<'_> {
             Plan::And(children) => self.and_bounds(children, universe),
             Plan::Or(children) => self.or_bounds(children, universe),
             Plan::Not(child) => {
+                // The records the child may match but is unsure of stay unsure; those it
+                // rules out match the negation.
                 let inner = self.bounds(child, universe);
-                Bounds { lower: universe - &inner.upper, upper: universe - &inner.lower }
+                let mut upper = universe - &inner.upper;
+                upper |= &inner.unsure;
+                Bounds { upper, unsure: inner.unsure }
             }
         }
     }
 
     /// Intersects the children in the order of [`cost_rank`] and stops when the upper bound is
-    /// empty.
+    /// empty. Each child is evaluated over the upper bound so far, so its upper bound is the
+    /// new one.
     fn and_bounds(&self, children: &[Plan], universe: &RoaringBitmap) -> Bounds {
-        let mut lower = universe.clone();
-        let mut upper = universe.clone();
         let mut order: Vec<&Plan> = children.iter().collect();
         // Bitmap operands first, then column scans, then record tests: each narrows the
         // universe that the later ones scan or test.
         order.sort_by_key(|p| cost_rank(p));
+        let mut result: Option<Bounds> = None;
         for child in order {
-            let bounds = self.bounds(child, &upper);
-            lower &= &bounds.lower;
-            upper = bounds.upper;
-            if upper.is_empty() {
+            let bounds = self.bounds(child, result.as_ref().map_or(universe, |b| &b.upper));
+            result = Some(match result {
+                None => bounds,
+                Some(mut so_far) => {
+                    so_far.unsure &= &bounds.upper;
+                    so_far.unsure |= bounds.unsure;
+                    Bounds { upper: bounds.upper, unsure: so_far.unsure }
+                }
+            });
+            if result.as_ref().is_some_and(|b| b.upper.is_empty()) {
                 break;
             }
         }
-        lower &= &upper;
-        Bounds { lower, upper }
+        result.unwrap_or_else(|| Bounds::exact(universe.clone()))
     }
 
     /// Evaluates a time window from the column's summary when it decides the window (see
@@ -413,18 +450,23 @@ impl SegmentEval<'_> {
             }
         }
         let upper = &lower | &complex;
-        Bounds { lower, upper }
+        Bounds { upper, unsure: complex }
     }
 
     fn or_bounds(&self, children: &[Plan], universe: &RoaringBitmap) -> Bounds {
-        let mut lower = RoaringBitmap::new();
         let mut upper = RoaringBitmap::new();
+        let mut lower = RoaringBitmap::new();
+        let mut unsure = RoaringBitmap::new();
         for child in children {
             let bounds = self.bounds(child, universe);
-            lower |= bounds.lower;
-            upper |= bounds.upper;
+            upper |= &bounds.upper;
+            let (certain, child_unsure) = bounds.into_certain_and_unsure();
+            lower |= certain;
+            unsure |= child_unsure;
         }
-        Bounds { lower, upper }
+        // A record that one child matches for certain is certain, whatever the others say.
+        unsure -= &lower;
+        Bounds { upper, unsure }
     }
 
     fn value_bounds(
@@ -439,17 +481,17 @@ impl SegmentEval<'_> {
             Some(bitmaps) if bitmaps.dropped => return Bounds::unknown(universe),
             Some(bitmaps) => bitmaps,
         };
-        let selected = if enumeration {
-            // The enumeration key of a value is its folded form without non-alphanumerics.
-            bitmaps
-                .values
-                .iter()
-                .filter(|(value, _)| alphanumeric(value) == key)
-                .map(|(_, bitmap)| bitmap)
-                .union()
-        } else {
-            bitmaps.values.get(key).cloned().unwrap_or_default()
-        };
+        if !enumeration {
+            let selected = bitmaps.values.get(key).map(|bitmap| self.restrict(bitmap, universe));
+            return Bounds::exact(selected.unwrap_or_default());
+        }
+        // The enumeration key of a value is its folded form without non-alphanumerics.
+        let selected = bitmaps
+            .values
+            .iter()
+            .filter(|(value, _)| alphanumeric(value) == key)
+            .map(|(_, bitmap)| bitmap)
+            .union();
         Bounds::exact(selected & universe)
     }
 
@@ -466,7 +508,7 @@ impl SegmentEval<'_> {
         if let Ok(cache) = cache.lock()
             && let Some((_, bitmap)) = cache.get(&key)
         {
-            return bitmap & universe;
+            return self.restrict(bitmap, universe);
         }
         let bitmap = self.tag_bitmap(role, tags);
         let result = &bitmap & universe;
@@ -554,8 +596,8 @@ mod tests {
         let mut universe = RoaringBitmap::new();
         universe.insert_range(0..column.len() as u32);
         let bounds = summary.window(column, start, end, &universe)?;
-        assert_eq!(bounds.lower, bounds.upper);
-        Some(bounds.lower.iter().collect())
+        assert!(bounds.unsure.is_empty());
+        Some(bounds.upper.iter().collect())
     }
 
     #[test]

@@ -285,6 +285,9 @@ struct Compiled {
     variants: Vec<(Query, Plan)>,
     /// The variant of each source, or `None` for sources of another kind.
     by_source: Vec<Option<usize>>,
+    /// Per segment, the live records of each variant's sources, built on first use. Sources
+    /// and replaced records are fixed while the index is open, so repeated queries reuse them.
+    universes: Vec<OnceLock<Vec<RoaringBitmap>>>,
 }
 
 impl<'a> Session<'a> {
@@ -411,7 +414,8 @@ impl<'a> Session<'a> {
             };
             by_source.push(Some(variant));
         }
-        let compiled = Arc::new(Compiled { variants, by_source });
+        let universes = self.index.segments.iter().map(|_| OnceLock::new()).collect();
+        let compiled = Arc::new(Compiled { variants, by_source, universes });
         if let Ok(mut cache) = self.resolved.lock() {
             cache.insert(cache_key, compiled.clone());
         }
@@ -556,24 +560,32 @@ impl<'a> Session<'a> {
             lookup: self.lookup,
             users: self.users(segment),
             cache: self.tags.get(segment),
+            records: data.count,
         };
         let mut matched = RoaringBitmap::new();
         let mut tested = 0;
-        for (variant, (query, plan)) in compiled.variants.iter().enumerate() {
-            let mut universe = RoaringBitmap::new();
-            for (source, bitmap) in data.index.sources()? {
-                if compiled.by_source.get(*source as usize).copied().flatten() == Some(variant) {
-                    universe |= bitmap;
+        let universes = match compiled.universes.get(segment) {
+            Some(cell) => match cell.get() {
+                Some(universes) => universes,
+                None => {
+                    let _ = cell.set(variant_universes(data, compiled)?);
+                    cell.get().map(Vec::as_slice).unwrap_or_default()
                 }
-            }
-            universe &= &data.live;
+            },
+            None => &[],
+        };
+        for ((query, plan), universe) in compiled.variants.iter().zip(universes) {
             if universe.is_empty() {
                 continue;
             }
-            let bounds = eval.bounds(plan, &universe);
+            let bounds = eval.bounds(plan, universe);
             data.index.check()?;
-            let candidates = &bounds.upper - &bounds.lower;
-            matched |= bounds.lower;
+            let (certain, candidates) = bounds.into_certain_and_unsure();
+            if matched.is_empty() {
+                matched = certain;
+            } else {
+                matched |= certain;
+            }
             if candidates.is_empty() {
                 continue;
             }
@@ -690,4 +702,23 @@ impl<'a> Session<'a> {
         }
         Ok(matched)
     }
+}
+
+/// Returns, for each variant of `compiled`, the live records of the segment's sources that
+/// the variant answers.
+fn variant_universes(
+    data: &Segment,
+    compiled: &Compiled,
+) -> Result<Vec<RoaringBitmap>, IndexError> {
+    let mut universes = vec![RoaringBitmap::new(); compiled.variants.len()];
+    for (source, bitmap) in data.index.sources()? {
+        let variant = compiled.by_source.get(*source as usize).copied().flatten();
+        if let Some(universe) = variant.and_then(|v| universes.get_mut(v)) {
+            *universe |= bitmap;
+        }
+    }
+    for universe in &mut universes {
+        *universe &= &data.live;
+    }
+    Ok(universes)
 }
