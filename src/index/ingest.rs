@@ -13,8 +13,8 @@ use roaring::RoaringBitmap;
 
 use super::sections::encode_identities;
 use super::segment::{
-    self, Entry, NO_TIME, RecordsWriter, RefKey, SegmentIndex, StoredBody, StoredRecord,
-    identity_hash,
+    self, NO_TIME, RecordsWriter, RefKey, SegmentIndex, StoredBody, StoredRecord,
+    record_identity_hash,
 };
 use crate::eval::stream::InputError;
 use crate::records::map::{self, MapContext, Mapped};
@@ -214,8 +214,7 @@ impl Batch<'_> {
     /// Adds one record to the segment being filled, marking an earlier copy in the batch as
     /// replaced, and writes the segment when it is full.
     fn add(&mut self, stored: StoredRecord, record: &Record) -> Result<(), IndexError> {
-        let entry = Entry::of(record);
-        let hash = identity_hash(&entry.id);
+        let hash = record_identity_hash(record);
         let kind = self.manifest.sources.get(stored.source as usize).and_then(Source::record_kind);
         if self.builder.is_none() {
             self.builder = Some(self.start_builder()?);
@@ -240,7 +239,7 @@ impl Batch<'_> {
         }
         builder.records.push(&stored);
         builder.hashes.push(hash);
-        builder.index.append(stored.source, entry, &mut builder.keys);
+        builder.index.append(stored.source, record, &mut builder.keys);
         if builder.index.count >= self.manifest.segment_size
             && let Some(builder) = self.builder.take()
         {
