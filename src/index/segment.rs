@@ -78,23 +78,8 @@ impl Default for RecordsWriter {
 impl RecordsWriter {
     /// Appends a record.
     pub fn push(&mut self, record: &StoredRecord) {
-        let encoder = &mut self.encoder;
-        self.starts.push(encoder.payload_len());
-        encoder.u32(record.source);
-        encoder.u64(record.line);
-        match &record.body {
-            StoredBody::Json(text) => {
-                encoder.u8(0);
-                encoder.str(text);
-            }
-            StoredBody::Csv(cells) => {
-                encoder.u8(1);
-                encoder.len(cells.len());
-                for cell in cells {
-                    encoder.str(cell);
-                }
-            }
-        }
+        self.starts.push(self.encoder.payload_len());
+        encode_record(record, &mut self.encoder);
     }
 
     /// Returns the number of records appended.
@@ -124,6 +109,25 @@ impl RecordsWriter {
             sorted.bytes(self.encoder.payload_slice(start, next));
         }
         sorted.finish(RECORDS_MAGIC)
+    }
+}
+
+/// Appends one record of a records file, in the layout that [`decode_records`] reads.
+pub(crate) fn encode_record(record: &StoredRecord, encoder: &mut Encoder) {
+    encoder.u32(record.source);
+    encoder.u64(record.line);
+    match &record.body {
+        StoredBody::Json(text) => {
+            encoder.u8(0);
+            encoder.str(text);
+        }
+        StoredBody::Csv(cells) => {
+            encoder.u8(1);
+            encoder.len(cells.len());
+            for cell in cells {
+                encoder.str(cell);
+            }
+        }
     }
 }
 
@@ -281,7 +285,8 @@ impl SegmentIndex {
             }
             key.clear();
             key.push_str(COLUMN_PREFIX);
-            key.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+            key.push_str(name);
+            key.make_ascii_lowercase();
             self.append_field(id, &key, value, &mut folded);
         }
     }
@@ -338,9 +343,8 @@ impl SegmentIndex {
         for (key, column) in &mut self.time_columns {
             let value = key.strip_prefix(MODEL_PREFIX).and_then(|name| record.fields.get(name));
             let time = match value {
-                Some(value) => instant_of(value).unwrap_or_else(|| {
-                    if has_scalar(value) { TIME_COMPLEX } else { TIME_ABSENT }
-                }),
+                Some(value) => instant_of(value)
+                    .unwrap_or_else(|| if has_scalar(value) { TIME_COMPLEX } else { TIME_ABSENT }),
                 None => TIME_ABSENT,
             };
             column.push(time);
