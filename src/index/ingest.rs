@@ -441,7 +441,10 @@ fn read_and_map(
 /// identity hash.
 fn map_for_ingest(item: RawItem, context: &MapContext) -> MappedItem {
     let line = item.line;
-    let multi_line = matches!(&item.body, RawBody::Json(text) if text.contains(['\n', '\r']));
+    let multi_line = match &item.body {
+        RawBody::Json(text) => memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some(),
+        RawBody::Csv { .. } => false,
+    };
     let (mapped, original) = if multi_line {
         // The record's raw form of a multi-line element is a compact rendering, but the
         // original text is stored.

@@ -152,3 +152,72 @@ impl Drop for RecordsSpool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::segment::{StoredBody, decode_records, encode_records};
+
+    fn records() -> Vec<StoredRecord> {
+        vec![
+            StoredRecord { source: 0, line: 1, body: StoredBody::Json("{\"a\":1}".into()) },
+            StoredRecord {
+                source: 1,
+                line: 2,
+                body: StoredBody::Csv(vec!["x".into(), String::new(), "z".into()]),
+            },
+            StoredRecord { source: 0, line: 3, body: StoredBody::Json("{}".into()) },
+        ]
+    }
+
+    fn spool(dir: &Path, records: &[StoredRecord]) -> RecordsSpool {
+        let mut spool = RecordsSpool::create(dir, "seg.rec").unwrap();
+        for record in records {
+            spool.push(record).unwrap();
+        }
+        spool
+    }
+
+    fn file_names(dir: &Path) -> Vec<String> {
+        let names = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name());
+        let mut names: Vec<String> = names.map(|n| n.to_string_lossy().into_owned()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn spooled_file_equals_encoded_records() {
+        let dir = tempfile::tempdir().unwrap();
+        spool(dir.path(), &records()).finish(None).unwrap();
+        let bytes = fs::read(dir.path().join("seg.rec")).unwrap();
+        assert_eq!(bytes, encode_records(&records()));
+        assert_eq!(file_names(dir.path()), ["seg.rec"]);
+    }
+
+    #[test]
+    fn spooled_file_written_in_given_order() {
+        let dir = tempfile::tempdir().unwrap();
+        spool(dir.path(), &records()).finish(Some(&[2, 0, 1])).unwrap();
+        let bytes = fs::read(dir.path().join("seg.rec")).unwrap();
+        let all = records();
+        let expected = [all[2].clone(), all[0].clone(), all[1].clone()];
+        assert_eq!(decode_records(&bytes).unwrap(), expected);
+        assert_eq!(bytes, encode_records(&expected));
+        assert_eq!(file_names(dir.path()), ["seg.rec"]);
+    }
+
+    #[test]
+    fn empty_spool_decodes() {
+        let dir = tempfile::tempdir().unwrap();
+        spool(dir.path(), &[]).finish(None).unwrap();
+        let bytes = fs::read(dir.path().join("seg.rec")).unwrap();
+        assert_eq!(decode_records(&bytes).unwrap(), []);
+    }
+
+    #[test]
+    fn unfinished_spool_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(spool(dir.path(), &records()));
+        assert!(file_names(dir.path()).is_empty());
+    }
+}
