@@ -335,8 +335,9 @@ impl SegmentIndex {
             if instant_of(value).is_none() {
                 continue;
             }
-            let key = field_key(FieldSource::Model, name);
-            if !self.time_columns.contains_key(&key) {
+            let mut keys = self.time_columns.keys();
+            if !keys.any(|key| key.strip_prefix(MODEL_PREFIX) == Some(*name)) {
+                let key = field_key(FieldSource::Model, name);
                 self.time_columns.insert(key, vec![TIME_COMPLEX; id as usize]);
             }
         }
