@@ -107,9 +107,9 @@ struct Batch<'a> {
 /// directory `store` as one batch: either all of them are published or, on error or crash,
 /// none. `progress` receives the number of records read so far after each read batch.
 ///
-/// Memory stays bounded by the segment size: the records of one segment are held, encoded,
-/// until it is full, and the batch keeps a 128-bit hash and a location per record to find
-/// repeated identities.
+/// Memory stays bounded by the segment size: the derived structures of one segment are held
+/// until it is full, its originals go to a temporary file as they arrive, and the batch keeps
+/// a 128-bit hash and a location per record to find repeated identities.
 ///
 /// # Errors
 ///
@@ -226,7 +226,7 @@ impl Batch<'_> {
                     Err(e) => self.summary.rejected.push(e.into()),
                 }
             }
-            // A record holds dozens of small allocations, so it is freed on the pool rather
+            // A record owns dozens of small allocations, so it is freed on the pool rather
             // than on this thread, which builds the segment.
             rayon::spawn(move || drop(added));
             progress(*read);
@@ -385,18 +385,18 @@ impl Batch<'_> {
 }
 
 /// Batches of mapped items that the mapper may send ahead of the records being added. Each
-/// batch holds at most [`read::DEFAULT_BATCH_ITEMS`] items and about 4 MiB of text, unless the
+/// batch contains at most [`read::DEFAULT_BATCH_ITEMS`] items and about 4 MiB of text, unless the
 /// read options ask for more.
 const MAPPED_BATCHES_IN_FLIGHT: usize = 2;
 
 /// A mapped item of an input: a record with what ingest stores of it, or a skipped table row.
 type MappedItem = Result<Ingested, MapError>;
 
-/// What mapping an item gives ingest.
+/// The result of mapping an item for ingest.
 enum Ingested {
     /// A record.
     Record(Box<IngestRecord>),
-    /// A row of a table that holds neither alerts, emails nor campaigns.
+    /// A row of a table that contains neither alerts, emails nor campaigns.
     Skipped {
         /// The table name.
         table: String,

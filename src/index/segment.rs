@@ -329,7 +329,7 @@ impl SegmentIndex {
     }
 
     /// Appends record `id` to the time columns, creating a column when a model field first
-    /// holds an instant; earlier records count as [`TIME_COMPLEX`] there, so they are tested.
+    /// contains an instant; earlier records count as [`TIME_COMPLEX`] there, so they are tested.
     fn append_times(&mut self, id: u32, record: &Record) {
         for (name, value) in &record.fields {
             if instant_of(value).is_none() {
@@ -353,8 +353,8 @@ impl SegmentIndex {
     }
 }
 
-/// Returns the instant of a field that holds one, in microseconds. The two smallest values are
-/// the time column's markers, so such instants count as not held, and queries test them.
+/// Returns the instant of a field that contains one, in microseconds. The two smallest values
+/// are the time column's markers, so for them it returns `None`, and queries test the record.
 fn instant_of(value: &Value) -> Option<i64> {
     match value {
         Value::Time(t) if t.0 > TIME_COMPLEX => Some(t.0),

@@ -12,13 +12,13 @@ use crate::store::{TEMP_PREFIX, sync_directory, write_atomic};
 /// Bytes of the record count that starts the payload of a records file.
 const COUNT_LEN: usize = 8;
 
-/// Buffer of the temporary file's writer.
+/// Size in bytes of the temporary file's write buffer.
 const WRITE_BUFFER: usize = 1 << 20;
 
 /// Writes the originals of a segment to a temporary file in the index folder as they are
-/// pushed, so that a full segment's originals are never held in memory. [`RecordsSpool::finish`]
-/// writes the final file; dropping the spool removes the temporary file unless it became the
-/// final file.
+/// pushed, so that a segment's originals are held in memory only when they must be reordered.
+/// [`RecordsSpool::finish`] writes the final file; dropping the spool removes the temporary
+/// file unless it became the final file.
 ///
 /// The file is the one [`super::segment::RecordsWriter`] encodes for the same records.
 pub struct RecordsSpool {
