@@ -1,5 +1,6 @@
 //! Text normalisation shared by the filter language, the catalog and the evaluator.
 
+use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
 
 /// Folds a tag name for comparison: NFC, outer blanks trimmed, inner blank runs collapsed to
@@ -21,7 +22,22 @@ pub fn fold_name_compatible(name: &str) -> String {
 /// Folds a keyword or enumeration value for case-insensitive equality (full case folding,
 /// independent of the process locale).
 pub fn fold_value(value: &str) -> String {
-    caseless::default_case_fold_str(value)
+    let mut folded = String::new();
+    fold_value_into(value, &mut folded);
+    folded
+}
+
+/// Folds a value like [`fold_value`] into `folded`, replacing its content, so that a caller
+/// folding many values can reuse one buffer.
+pub fn fold_value_into(value: &str, folded: &mut String) {
+    folded.clear();
+    if value.is_ascii() {
+        // Full case folding maps only `A` to `Z` among ASCII characters, to `a` to `z`.
+        folded.push_str(value);
+        folded.make_ascii_lowercase();
+    } else {
+        folded.extend(value.chars().default_case_fold());
+    }
 }
 
 /// Folds a mail address, UPN, domain or object id for comparison: trims, lower-cases ASCII
@@ -79,6 +95,24 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_value_ascii_path_matches_full_folding() {
+        let ascii: String = (0u8..=127).map(char::from).collect();
+        assert_eq!(fold_value(&ascii), caseless::default_case_fold_str(&ascii));
+    }
+
+    #[test]
+    fn fold_value_folds_non_ascii_fully() {
+        assert_eq!(fold_value("Straße ÉTÉ"), "strasse été");
+    }
+
+    #[test]
+    fn fold_value_into_replaces_buffer() {
+        let mut folded = String::from("old text");
+        fold_value_into("New", &mut folded);
+        assert_eq!(folded, "new");
+    }
 
     #[test]
     fn fold_name_trims_collapses_and_folds() {

@@ -181,3 +181,33 @@ fn unsorted_batch_with_repeats_across_segments() {
     assert_eq!(count(&store, ""), 6);
     assert_eq!(count(&store, "subject:again"), 1);
 }
+
+#[test]
+fn pretty_json_elements_stored_as_written() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    let file = temp.path().join("alerts.json");
+    // Elements spanning several lines, with a number that a compact rendering would rewrite.
+    let document = "[\n  {\n    \"AlertId\": \"da1\",\n    \"Timestamp\": \"2024-06-01T10:00:00Z\",\n    \"Title\": \"First\",\n    \"Score\": 1.50\n  },\n  {\"AlertId\": \"da2\", \"Timestamp\": \"2024-06-01T11:00:00Z\", \"Title\": \"Second\"}\n]\n";
+    fs::write(&file, document).unwrap();
+    let summary = ingest(&store, &file, 16);
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    assert_eq!(count(&store, ""), 2);
+
+    let dir = index::files::index_dir(&store);
+    let manifest = index::files::load_manifest(&dir).unwrap().unwrap();
+    let segment = &manifest.segments[0];
+    let records = index::files::read_records(&dir, &segment.records_file, segment.count).unwrap();
+    let bodies: Vec<String> = records
+        .into_iter()
+        .map(|record| match record.body {
+            index::segment::StoredBody::Json(text) => text,
+            other => panic!("expected a JSON body, found {other:?}"),
+        })
+        .collect();
+    let first = "{\n    \"AlertId\": \"da1\",\n    \"Timestamp\": \"2024-06-01T10:00:00Z\",\n    \"Title\": \"First\",\n    \"Score\": 1.50\n  }";
+    assert!(bodies.iter().any(|body| body == first), "{bodies:?}");
+    let second =
+        "{\"AlertId\": \"da2\", \"Timestamp\": \"2024-06-01T11:00:00Z\", \"Title\": \"Second\"}";
+    assert!(bodies.iter().any(|body| body == second), "{bodies:?}");
+}

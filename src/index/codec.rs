@@ -63,6 +63,25 @@ impl Encoder {
         self.payload.get(HEADER_LEN + start..HEADER_LEN + end).unwrap_or_default()
     }
 
+    /// Removes the payload written so far, keeping the buffer for reuse.
+    pub fn clear_payload(&mut self) {
+        self.payload.truncate(HEADER_LEN);
+    }
+
+    /// Returns the header that [`Encoder::finish`] writes for a payload of `length` bytes
+    /// with CRC-32 `checksum`.
+    pub fn header(magic: &[u8; 4], length: u64, checksum: u32) -> [u8; HEADER_LEN] {
+        let (version, length, checksum) =
+            (VERSION.to_le_bytes(), length.to_le_bytes(), checksum.to_le_bytes());
+        let fields = [magic.as_slice(), &version, &length, &checksum];
+        let mut header = [0; HEADER_LEN];
+        header
+            .iter_mut()
+            .zip(fields.into_iter().flatten())
+            .for_each(|(place, byte)| *place = *byte);
+        header
+    }
+
     /// Appends raw bytes.
     pub fn bytes(&mut self, value: &[u8]) {
         self.payload.extend_from_slice(value);
@@ -137,9 +156,7 @@ impl Encoder {
     pub fn finish(self, magic: &[u8; 4]) -> Vec<u8> {
         let mut bytes = self.payload;
         let payload = bytes.get(HEADER_LEN..).unwrap_or_default();
-        let length = (payload.len() as u64).to_le_bytes();
-        let checksum = crc32fast::hash(payload).to_le_bytes();
-        let header = [magic.as_slice(), &VERSION.to_le_bytes(), &length, &checksum].concat();
+        let header = Encoder::header(magic, payload.len() as u64, crc32fast::hash(payload));
         if let Some(place) = bytes.get_mut(..HEADER_LEN) {
             place.copy_from_slice(&header);
         }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use rayon::prelude::*;
 
@@ -13,13 +14,13 @@ use roaring::RoaringBitmap;
 
 use super::sections::encode_identities;
 use super::segment::{
-    self, Entry, NO_TIME, RecordsWriter, RefKey, SegmentIndex, StoredBody, StoredRecord,
-    identity_hash,
+    self, NO_TIME, RefKey, SegmentIndex, StoredBody, StoredRecord, record_identity_hash,
 };
+use super::spool::RecordsSpool;
 use crate::eval::stream::InputError;
-use crate::records::map::{self, MapContext, Mapped};
-use crate::records::read::{self, ReadOptions};
-use crate::records::{RawBody, Record, RecordKind};
+use crate::records::map::{self, ExtraColumns, MapContext, MapError, Mapped};
+use crate::records::read::{self, ReadError, ReadOptions};
+use crate::records::{Raw, RawBody, RawItem, Record, RecordKind};
 
 /// How to ingest.
 #[derive(Clone, Debug)]
@@ -73,7 +74,10 @@ struct Builder {
     position: usize,
     /// Records that were in the segment before the batch; ids below it never move.
     base: u32,
-    records: RecordsWriter,
+    /// The segment's files, named from its position and the batch's generation.
+    records_file: String,
+    index_file: String,
+    records: RecordsSpool,
     index: SegmentIndex,
     keys: HashMap<RefKey, u32>,
     hashes: Vec<u128>,
@@ -103,9 +107,9 @@ struct Batch<'a> {
 /// directory `store` as one batch: either all of them are published or, on error or crash,
 /// none. `progress` receives the number of records read so far after each read batch.
 ///
-/// Memory stays bounded by the segment size: the records of one segment are held, encoded,
-/// until it is full, and the batch keeps a 128-bit hash and a location per record to find
-/// repeated identities.
+/// Memory stays bounded by the segment size: the derived structures of one segment are held
+/// until it is full, its originals go to a temporary file as they arrive, and the batch keeps
+/// a 128-bit hash and a location per record to find repeated identities.
 ///
 /// # Errors
 ///
@@ -150,6 +154,8 @@ pub fn ingest(
 }
 
 impl Batch<'_> {
+    /// Reads and maps `input` on one thread and the rayon pool, and adds its records on this
+    /// thread, so that building the segment overlaps with reading and mapping the next items.
     fn read_input(
         &mut self,
         input: &Path,
@@ -157,7 +163,7 @@ impl Batch<'_> {
         read: &mut u64,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(), IndexError> {
-        let mut reader = match read::open(input, &options.read) {
+        let reader = match read::open(input, &options.read) {
             Ok(reader) => reader,
             Err(e) => {
                 self.summary.rejected.push(e.into());
@@ -169,53 +175,68 @@ impl Batch<'_> {
             format: reader.format(),
             kind: options.kind,
         };
+        let (sender, receiver) = mpsc::sync_channel(MAPPED_BATCHES_IN_FLIGHT);
+        std::thread::scope(|scope| {
+            let mapper = scope.spawn(|| read_and_map(reader, &context, sender));
+            let added = self.add_batches(receiver, &context, read, progress);
+            // The receiver is gone once `add_batches` returns, so the mapper stops sending.
+            let reader = match mapper.join() {
+                Ok(reader) => reader,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            let warnings = reader.warnings().iter().map(ToString::to_string);
+            self.summary.warnings.extend(warnings);
+            added
+        })
+    }
+
+    /// Adds the records of the mapped batches in input order, until the mapper stops or adding
+    /// fails.
+    fn add_batches(
+        &mut self,
+        receiver: Receiver<Result<Vec<MappedItem>, ReadError>>,
+        context: &MapContext,
+        read: &mut u64,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), IndexError> {
         let mut sources: HashMap<RecordKind, u32> = HashMap::new();
-        for items in reader.by_ref() {
-            let items = match items {
-                Ok(items) => items,
+        for batch in receiver {
+            let batch = match batch {
+                Ok(batch) => batch,
                 Err(e) => {
                     self.summary.rejected.push(e.into());
                     break;
                 }
             };
-            let mapped: Vec<_> = items
-                .into_par_iter()
-                .map(|item| {
-                    let result = map::map_item(&item, &context);
-                    (item, result)
-                })
-                .collect();
-            for (item, result) in mapped {
-                match result {
-                    Ok(Mapped::Record(record)) => {
-                        let source = source_of(&record, &context, &mut self.manifest, &mut sources);
-                        let body = match item.body {
-                            RawBody::Json(text) => StoredBody::Json(text),
-                            RawBody::Csv { cells, .. } => StoredBody::Csv(cells),
-                        };
+            let mut added = Vec::with_capacity(batch.len());
+            for item in batch {
+                match item {
+                    Ok(Ingested::Record(item)) => {
+                        let IngestRecord { record, line, body, hash } = *item;
+                        let source = source_of(&record, context, &mut self.manifest, &mut sources);
                         self.summary.bytes += body_len(&body);
-                        let stored = StoredRecord { source, line: item.line, body };
+                        let stored = StoredRecord { source, line, body };
                         *read += 1;
-                        self.add(stored, &record)?;
+                        self.add(stored, &record, hash)?;
+                        added.push(record);
                     }
-                    Ok(Mapped::Skipped { table }) => {
+                    Ok(Ingested::Skipped { table }) => {
                         *self.summary.skipped_tables.entry(table).or_default() += 1;
                     }
                     Err(e) => self.summary.rejected.push(e.into()),
                 }
             }
+            // A record owns dozens of small allocations, so it is freed on the pool rather
+            // than on this thread, which builds the segment.
+            rayon::spawn(move || drop(added));
             progress(*read);
         }
-        let warnings = reader.warnings().iter().map(ToString::to_string);
-        self.summary.warnings.extend(warnings);
         Ok(())
     }
 
     /// Adds one record to the segment being filled, marking an earlier copy in the batch as
     /// replaced, and writes the segment when it is full.
-    fn add(&mut self, stored: StoredRecord, record: &Record) -> Result<(), IndexError> {
-        let entry = Entry::of(record);
-        let hash = identity_hash(&entry.id);
+    fn add(&mut self, stored: StoredRecord, record: &Record, hash: u128) -> Result<(), IndexError> {
         let kind = self.manifest.sources.get(stored.source as usize).and_then(Source::record_kind);
         if self.builder.is_none() {
             self.builder = Some(self.start_builder()?);
@@ -238,9 +259,9 @@ impl Batch<'_> {
         if let Some(kind) = kind {
             *self.summary.added.entry(kind).or_default() += 1;
         }
-        builder.records.push(&stored);
+        builder.records.push(&stored)?;
         builder.hashes.push(hash);
-        builder.index.append(stored.source, entry, &mut builder.keys);
+        builder.index.append(stored.source, record, &mut builder.keys);
         if builder.index.count >= self.manifest.segment_size
             && let Some(builder) = self.builder.take()
         {
@@ -256,20 +277,24 @@ impl Batch<'_> {
         let head = self.before.last().filter(|s| s.count < self.manifest.segment_size);
         let reopen = head.is_some() && !self.head_taken;
         self.head_taken = true;
+        let head = head.filter(|_| reopen);
+        let position = if head.is_some() { written - 1 } else { written };
+        let (records_file, index_file) = files::segment_names(position, self.generation);
         let mut builder = Builder {
-            position: written,
+            position,
             base: 0,
-            records: RecordsWriter::default(),
+            records: RecordsSpool::create(self.dir, &records_file)?,
+            records_file,
+            index_file,
             index: SegmentIndex::default(),
             keys: HashMap::new(),
             hashes: Vec::new(),
             replaced: RoaringBitmap::new(),
         };
-        let Some(entry) = head.filter(|_| reopen) else { return Ok(builder) };
-        builder.position = written - 1;
+        let Some(entry) = head else { return Ok(builder) };
         builder.base = entry.count;
         for record in files::read_records(self.dir, &entry.records_file, entry.count)? {
-            builder.records.push(&record);
+            builder.records.push(&record)?;
         }
         builder.index = files::read_index(self.dir, &entry.index_file, entry.count)?;
         builder.keys = builder.index.key_map();
@@ -283,21 +308,21 @@ impl Batch<'_> {
         if let Some(order) = &order {
             self.relocate(&builder, order);
         }
-        let (records_file, index_file) = files::segment_names(builder.position, self.generation);
-        let records = builder.records.finish(order.as_deref());
-        files::write_file(self.dir, &records_file, &records)?;
-        drop(records);
-        let index = &builder.index;
+        let Builder {
+            position, records, records_file, index_file, index, hashes, replaced, ..
+        } = builder;
+        records.finish(order.as_deref())?;
+        let index = &index;
         files::write_file(self.dir, &index_file, &segment::encode_index(index))?;
-        let identities = encode_identities(&builder.hashes);
+        let identities = encode_identities(&hashes);
         files::write_file(self.dir, &files::identity_file(&index_file), &identities)?;
-        let mut replaced: BTreeSet<u32> = self
+        let mut all_replaced: BTreeSet<u32> = self
             .manifest
             .segments
-            .get(builder.position)
+            .get(position)
             .map(|s| s.replaced.iter().copied().collect())
             .unwrap_or_default();
-        replaced.extend(builder.replaced.iter());
+        all_replaced.extend(replaced.iter());
         let times = || index.times.iter().copied().filter(|t| *t != NO_TIME);
         let entry = SegmentEntry {
             records_file,
@@ -305,9 +330,9 @@ impl Batch<'_> {
             count: index.count,
             min_time: times().min(),
             max_time: times().max(),
-            replaced: replaced.into_iter().collect(),
+            replaced: all_replaced.into_iter().collect(),
         };
-        match self.manifest.segments.get_mut(builder.position) {
+        match self.manifest.segments.get_mut(position) {
             Some(slot) => *slot = entry,
             None => self.manifest.segments.push(entry),
         }
@@ -357,6 +382,96 @@ impl Batch<'_> {
             entry.replaced = all.into_iter().collect();
         }
     }
+}
+
+/// Batches of mapped items that the mapper may send ahead of the records being added. Each
+/// batch contains at most [`read::DEFAULT_BATCH_ITEMS`] items and about 4 MiB of text, unless the
+/// read options ask for more.
+const MAPPED_BATCHES_IN_FLIGHT: usize = 2;
+
+/// A mapped item of an input: a record with what ingest stores of it, or a skipped table row.
+type MappedItem = Result<Ingested, MapError>;
+
+/// The result of mapping an item for ingest.
+enum Ingested {
+    /// A record.
+    Record(Box<IngestRecord>),
+    /// A row of a table that contains neither alerts, emails nor campaigns.
+    Skipped {
+        /// The table name.
+        table: String,
+    },
+}
+
+/// A mapped record with its original content and identity hash.
+struct IngestRecord {
+    record: Box<Record>,
+    /// 1-based line where the record starts in its input.
+    line: u64,
+    body: StoredBody,
+    /// [`record_identity_hash`] of the record.
+    hash: u128,
+}
+
+/// Reads the batches of `reader`, maps each on the rayon pool and sends them in order, until
+/// the input ends, a read error (sent as the last message) or the receiver is dropped.
+/// Returns the reader for its warnings.
+fn read_and_map(
+    mut reader: read::Reader,
+    context: &MapContext,
+    sender: SyncSender<Result<Vec<MappedItem>, ReadError>>,
+) -> read::Reader {
+    for items in reader.by_ref() {
+        let items = match items {
+            Ok(items) => items,
+            Err(e) => {
+                let _ = sender.send(Err(e));
+                break;
+            }
+        };
+        let mapped = items.into_par_iter().map(|item| map_for_ingest(item, context)).collect();
+        if sender.send(Ok(mapped)).is_err() {
+            break;
+        }
+    }
+    reader
+}
+
+/// Maps one item and takes what ingest stores of it: the original text or cells, and the
+/// identity hash.
+fn map_for_ingest(item: RawItem, context: &MapContext) -> MappedItem {
+    let line = item.line;
+    let multi_line = match &item.body {
+        RawBody::Json(text) => memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some(),
+        RawBody::Csv { .. } => false,
+    };
+    let (mapped, original) = if multi_line {
+        // The record's raw form of a multi-line element is a compact rendering, but the
+        // original text is stored.
+        (map::map_item(&item, context)?, Some(item.body))
+    } else {
+        // The raw form of a one-line item is its text or cells, moved rather than copied.
+        (map::map_item_owned(item, context, &ExtraColumns::default())?, None)
+    };
+    let mut record = match mapped {
+        Mapped::Record(record) => record,
+        Mapped::Skipped { table } => return Ok(Ingested::Skipped { table }),
+    };
+    let raw = match original {
+        Some(RawBody::Json(text)) => Raw::Json(text),
+        Some(RawBody::Csv { header, cells }) => Raw::Csv { header, cells },
+        None => std::mem::replace(&mut record.raw, Raw::Json(String::new())),
+    };
+    let body = match raw {
+        Raw::Json(text) => StoredBody::Json(text),
+        Raw::Csv { header, cells } => {
+            // `source_of` reads the header of a source's first record.
+            record.raw = Raw::Csv { header, cells: Vec::new() };
+            StoredBody::Csv(cells)
+        }
+    };
+    let hash = record_identity_hash(&record);
+    Ok(Ingested::Record(Box::new(IngestRecord { record, line, body, hash })))
 }
 
 /// Sorts the records added since the builder's base by time, stably, and returns the old id

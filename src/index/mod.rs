@@ -52,6 +52,7 @@ mod rebuild;
 mod refresh;
 pub mod sections;
 pub mod segment;
+mod spool;
 pub mod tag_file;
 
 pub use error::IndexError;

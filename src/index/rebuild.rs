@@ -10,7 +10,7 @@ use super::files::{self, lock_exclusive};
 use super::manifest::Manifest;
 use super::query::remap;
 use super::sections::encode_identities;
-use super::segment::{self, Entry, SegmentIndex, identity_hash};
+use super::segment::{self, SegmentIndex, record_identity_hash};
 
 /// Figures of a rebuild.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -83,9 +83,8 @@ fn rebuild_segment(
             .get(stored.source as usize)
             .ok_or_else(|| remap_error(format!("unknown source {}", stored.source)))?;
         let record = remap(stored, source).map_err(remap_error)?;
-        let entry = Entry::of(&record);
-        hashes.push(identity_hash(&entry.id));
-        index.append(stored.source, entry, &mut keys);
+        hashes.push(record_identity_hash(&record));
+        index.append(stored.source, &record, &mut keys);
     }
     Ok((index, hashes))
 }

@@ -5,14 +5,14 @@
 //! Each ingest batch is sorted by time before it is appended, so within a batch a time window
 //! is an id range.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use roaring::RoaringBitmap;
 
 use super::codec::{DecodeError, Decoder, Encoder};
 use crate::filter::schema::FieldSource;
 use crate::records::{Record, Role, UserRef, Value};
-use crate::text::fold_value;
+use crate::text::fold_value_into;
 
 /// Magic of a records file.
 pub const RECORDS_MAGIC: &[u8; 4] = b"TQRC";
@@ -78,23 +78,8 @@ impl Default for RecordsWriter {
 impl RecordsWriter {
     /// Appends a record.
     pub fn push(&mut self, record: &StoredRecord) {
-        let encoder = &mut self.encoder;
-        self.starts.push(encoder.payload_len());
-        encoder.u32(record.source);
-        encoder.u64(record.line);
-        match &record.body {
-            StoredBody::Json(text) => {
-                encoder.u8(0);
-                encoder.str(text);
-            }
-            StoredBody::Csv(cells) => {
-                encoder.u8(1);
-                encoder.len(cells.len());
-                for cell in cells {
-                    encoder.str(cell);
-                }
-            }
-        }
+        self.starts.push(self.encoder.payload_len());
+        encode_record(record, &mut self.encoder);
     }
 
     /// Returns the number of records appended.
@@ -124,6 +109,25 @@ impl RecordsWriter {
             sorted.bytes(self.encoder.payload_slice(start, next));
         }
         sorted.finish(RECORDS_MAGIC)
+    }
+}
+
+/// Appends one record of a records file, in the layout that [`decode_records`] reads.
+pub(crate) fn encode_record(record: &StoredRecord, encoder: &mut Encoder) {
+    encoder.u32(record.source);
+    encoder.u64(record.line);
+    match &record.body {
+        StoredBody::Json(text) => {
+            encoder.u8(0);
+            encoder.str(text);
+        }
+        StoredBody::Csv(cells) => {
+            encoder.u8(1);
+            encoder.len(cells.len());
+            for cell in cells {
+                encoder.str(cell);
+            }
+        }
     }
 }
 
@@ -210,57 +214,6 @@ pub struct SegmentIndex {
     pub time_columns: BTreeMap<String, Vec<i64>>,
 }
 
-/// What the derived structures need of one mapped record.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
-    /// The record's identity (see [`identity`]).
-    pub id: String,
-    /// The record's time in microseconds, or [`NO_TIME`].
-    pub time: i64,
-    /// The user references: role and key.
-    pub users: Vec<(Role, RefKey)>,
-    /// The folded values of each model field and source column, by [`field_key`].
-    pub fields: Vec<(String, BTreeSet<String>)>,
-    /// The model fields that hold one instant, by [`field_key`], in microseconds.
-    pub times: Vec<(String, i64)>,
-}
-
-impl Entry {
-    /// Extracts the entry of a record.
-    pub fn of(record: &Record) -> Entry {
-        let users = record.users.iter().map(|u| (u.role(), RefKey::of(u))).collect();
-        let mut fields: Vec<(String, BTreeSet<String>)> = Vec::new();
-        for (name, value) in &record.fields {
-            fields.push((field_key(FieldSource::Model, name), folded_values(value)));
-        }
-        for (name, value) in &record.extra {
-            let key = field_key(FieldSource::Column, name);
-            // A query reads the first column whose name matches ignoring ASCII case.
-            if !fields.iter().any(|(k, _)| *k == key) {
-                fields.push((key, folded_values(value)));
-            }
-        }
-        let times = record
-            .fields
-            .iter()
-            .filter_map(|(name, value)| match value {
-                // The two smallest values are the column's markers; such instants are tested.
-                Value::Time(t) if t.0 > TIME_COMPLEX => {
-                    Some((field_key(FieldSource::Model, name), t.0))
-                }
-                _ => None,
-            })
-            .collect();
-        Entry {
-            id: identity(record),
-            time: record.time.map_or(NO_TIME, |t| t.0),
-            users,
-            fields,
-            times,
-        }
-    }
-}
-
 /// Returns the identity under which a record replaces an older copy: its id, and for alert
 /// evidence rows (one row per alert and entity, all with the alert's id) also the entity
 /// type and the entity's user references, so that no entity of an alert is dropped.
@@ -287,6 +240,16 @@ pub fn identity_hash(identity: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(identity.as_bytes())
 }
 
+/// Returns the identity hash of a record: [`identity_hash`] of [`identity`], without copying
+/// the id when the record is not an alert evidence row.
+pub fn record_identity_hash(record: &Record) -> u128 {
+    let evidence = record.field("entity_type").or_else(|| record.field("evidence_role"));
+    match evidence {
+        Some(_) => identity_hash(&identity(record)),
+        None => identity_hash(&record.id),
+    }
+}
+
 impl SegmentIndex {
     /// Returns a map from reference key to key index, for [`SegmentIndex::append`].
     pub fn key_map(&self) -> HashMap<RefKey, u32> {
@@ -296,58 +259,115 @@ impl SegmentIndex {
     /// Appends a record as the next record id. `keys` must come from [`SegmentIndex::key_map`]
     /// and is kept up to date. The caller keeps `count` below the segment size, which is at
     /// most `u32::MAX`, so ids never wrap.
-    pub fn append(&mut self, source: u32, entry: Entry, keys: &mut HashMap<RefKey, u32>) {
+    pub fn append(&mut self, source: u32, record: &Record, keys: &mut HashMap<RefKey, u32>) {
         let id = self.count;
         self.count += 1;
-        self.append_times(id, &entry);
-        self.times.push(entry.time);
+        self.append_times(id, record);
+        self.times.push(record.time.map_or(NO_TIME, |t| t.0));
         self.sources.entry(source).or_default().insert(id);
-        for (role, key) in entry.users {
-            let next = self.keys.len() as u32;
-            let key_id = match keys.get(&key) {
-                Some(key_id) => *key_id,
-                None => {
-                    keys.insert(key.clone(), next);
-                    self.keys.push(key);
-                    next
-                }
-            };
-            self.postings.entry((role, key_id)).or_default().insert(id);
+        for user in &record.users {
+            let key_id = self.key_id(user, keys);
+            self.postings.entry((user.role(), key_id)).or_default().insert(id);
         }
-        for (name, values) in entry.fields {
-            let field = self.fields.entry(name).or_default();
-            if field.dropped {
+        let mut key = String::new();
+        let mut folded = String::new();
+        for (name, value) in &record.fields {
+            key.clear();
+            key.push_str(MODEL_PREFIX);
+            key.push_str(name);
+            self.append_field(id, &key, value, &mut folded);
+        }
+        for (position, (name, value)) in record.extra.iter().enumerate() {
+            // A query reads the first column whose name matches ignoring ASCII case.
+            let earlier = record.extra.get(..position).unwrap_or_default();
+            if earlier.iter().any(|(other, _)| other.eq_ignore_ascii_case(name)) {
                 continue;
             }
-            for value in values {
-                field.values.entry(value).or_default().insert(id);
+            key.clear();
+            key.push_str(COLUMN_PREFIX);
+            key.push_str(name);
+            key.make_ascii_lowercase();
+            self.append_field(id, &key, value, &mut folded);
+        }
+    }
+
+    /// Returns the key index of a user reference, adding the key when it is new.
+    fn key_id(&mut self, user: &UserRef, keys: &mut HashMap<RefKey, u32>) -> u32 {
+        let key = RefKey::of(user);
+        if let Some(key_id) = keys.get(&key) {
+            return *key_id;
+        }
+        let next = self.keys.len() as u32;
+        keys.insert(key.clone(), next);
+        self.keys.push(key);
+        next
+    }
+
+    /// Adds record `id` to the bitmaps of the case-folded values of field `key`, unless the
+    /// field has too many distinct values in this segment. `folded` is scratch space.
+    fn append_field(&mut self, id: u32, key: &str, value: &Value, folded: &mut String) {
+        let field = match self.fields.get_mut(key) {
+            Some(field) => field,
+            None => self.fields.entry(key.to_string()).or_default(),
+        };
+        if field.dropped {
+            // A dropped field stores no values, so they are not folded.
+            return;
+        }
+        for_each_folded(value, folded, &mut |text| match field.values.get_mut(text) {
+            Some(bitmap) => {
+                bitmap.insert(id);
             }
-            if field.values.len() > MAX_FIELD_VALUES {
-                field.values.clear();
-                field.dropped = true;
+            None => {
+                field.values.entry(text.to_string()).or_default().insert(id);
             }
+        });
+        if field.values.len() > MAX_FIELD_VALUES {
+            field.values.clear();
+            field.dropped = true;
+        }
+    }
+
+    /// Appends record `id` to the time columns, creating a column when a model field first
+    /// contains an instant; earlier records count as [`TIME_COMPLEX`] there, so they are tested.
+    fn append_times(&mut self, id: u32, record: &Record) {
+        for (name, value) in &record.fields {
+            if instant_of(value).is_none() {
+                continue;
+            }
+            let mut keys = self.time_columns.keys();
+            if !keys.any(|key| key.strip_prefix(MODEL_PREFIX) == Some(*name)) {
+                let key = field_key(FieldSource::Model, name);
+                self.time_columns.insert(key, vec![TIME_COMPLEX; id as usize]);
+            }
+        }
+        for (key, column) in &mut self.time_columns {
+            let value = key.strip_prefix(MODEL_PREFIX).and_then(|name| record.fields.get(name));
+            let time = match value {
+                Some(value) => instant_of(value)
+                    .unwrap_or_else(|| if has_scalar(value) { TIME_COMPLEX } else { TIME_ABSENT }),
+                None => TIME_ABSENT,
+            };
+            column.push(time);
         }
     }
 }
 
-impl SegmentIndex {
-    /// Appends record `id` to the time columns, creating a column when a field first holds
-    /// an instant; earlier records count as [`TIME_COMPLEX`] there, so they are tested.
-    fn append_times(&mut self, id: u32, entry: &Entry) {
-        for (name, _) in &entry.times {
-            if !self.time_columns.contains_key(name) {
-                self.time_columns.insert(name.clone(), vec![TIME_COMPLEX; id as usize]);
-            }
-        }
-        for (name, column) in &mut self.time_columns {
-            let instant = entry.times.iter().find(|(n, _)| n == name).map(|(_, t)| *t);
-            let value = instant.unwrap_or_else(|| {
-                let present =
-                    entry.fields.iter().any(|(n, values)| n == name && !values.is_empty());
-                if present { TIME_COMPLEX } else { TIME_ABSENT }
-            });
-            column.push(value);
-        }
+/// Returns the instant of a field that contains one, in microseconds. The two smallest values
+/// are the time column's markers, so for them it returns `None`, and queries test the record.
+fn instant_of(value: &Value) -> Option<i64> {
+    match value {
+        Value::Time(t) if t.0 > TIME_COMPLEX => Some(t.0),
+        _ => None,
+    }
+}
+
+/// Returns true when a value has a non-null scalar, so that it has at least one folded value.
+fn has_scalar(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::List(items) => items.iter().any(has_scalar),
+        _ => true,
     }
 }
 
@@ -356,7 +376,7 @@ pub fn build(records: &[(u32, &Record)]) -> SegmentIndex {
     let mut index = SegmentIndex::default();
     let mut keys = HashMap::new();
     for (source, record) in records {
-        index.append(*source, Entry::of(record), &mut keys);
+        index.append(*source, record, &mut keys);
     }
     index
 }
@@ -365,26 +385,31 @@ pub fn build(records: &[(u32, &Record)]) -> SegmentIndex {
 /// `column:name` (ASCII lower case) for source columns.
 pub fn field_key(source: FieldSource, name: &str) -> String {
     match source {
-        FieldSource::Model => format!("model:{name}"),
-        FieldSource::Column => format!("column:{}", name.to_ascii_lowercase()),
+        FieldSource::Model => format!("{MODEL_PREFIX}{name}"),
+        FieldSource::Column => format!("{COLUMN_PREFIX}{}", name.to_ascii_lowercase()),
     }
 }
 
-/// Returns the case-folded text of every non-null scalar of a value: the form keyword
-/// equality compares. Enumeration equality compares these with non-alphanumerics removed.
-fn folded_values(value: &Value) -> BTreeSet<String> {
-    let mut keys = BTreeSet::new();
-    collect_folded(value, &mut keys);
-    keys
-}
+/// Prefix of the [`field_key`] of a model field.
+const MODEL_PREFIX: &str = "model:";
+/// Prefix of the [`field_key`] of a source column.
+const COLUMN_PREFIX: &str = "column:";
 
-fn collect_folded(value: &Value, keys: &mut BTreeSet<String>) {
+/// Calls `visit` with the case-folded text of every non-null scalar of a value: the form
+/// keyword equality compares. Enumeration equality compares these with non-alphanumerics
+/// removed. `folded` is scratch space for the folded text.
+fn for_each_folded(value: &Value, folded: &mut String, visit: &mut dyn FnMut(&str)) {
     match value {
         Value::Null => {}
-        Value::List(items) => items.iter().for_each(|item| collect_folded(item, keys)),
+        Value::List(items) => items.iter().for_each(|item| for_each_folded(item, folded, visit)),
+        Value::Str(text) => {
+            fold_value_into(text, folded);
+            visit(folded);
+        }
         other => {
             if let Some(text) = other.as_text() {
-                keys.insert(fold_value(&text));
+                fold_value_into(&text, folded);
+                visit(folded);
             }
         }
     }

@@ -44,6 +44,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 pub use atomic::write_atomic;
+pub(crate) use atomic::{TEMP_PREFIX, sync_directory};
 pub use audit::{AUDIT_FILE, AuditLog, AuditProblem};
 pub use error::StoreError;
 pub use session::Session;
