@@ -52,6 +52,37 @@ pub fn stored_checksum(bytes: &[u8]) -> Option<String> {
     serde_json::from_slice::<Header>(bytes).ok().map(|header| header.checksum)
 }
 
+/// Returns the fingerprint of an envelope's payload without parsing it: the payload's length
+/// in bytes times 2^32 plus its CRC-32. For a file that [`encode`] wrote, these are the length
+/// and CRC-32 of the value's compact JSON form.
+///
+/// Returns `None` unless the bytes have the layout that [`encode`] writes: a header with
+/// exactly `format`, `version` and `checksum`, then the payload as the last member. The header
+/// must also name `format` and a version this build reads, and the checksum must match.
+/// Callers then fall back to [`decode`], which reports what is wrong.
+pub fn fingerprint(format: &str, bytes: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Header {
+        format: String,
+        version: u64,
+        checksum: String,
+    }
+    const PAYLOAD_MEMBER: &[u8] = b",\"payload\":";
+    let header_end = memchr::memmem::find(bytes, PAYLOAD_MEMBER)?;
+    let payload = bytes.get(header_end + PAYLOAD_MEMBER.len()..)?.strip_suffix(b"}\n")?;
+    let mut header_bytes = bytes.get(..header_end)?.to_vec();
+    header_bytes.push(b'}');
+    let header: Header = serde_json::from_slice(&header_bytes).ok()?;
+    let readable = header.format == format && (1..=VERSION).contains(&header.version);
+    let crc = crc32fast::hash(payload);
+    if !readable || header.checksum != checksum_of(crc) {
+        return None;
+    }
+    let length = u64::try_from(payload.len()).ok()?;
+    Some((length << 32) | u64::from(crc))
+}
+
 /// Checks an envelope and deserialises its payload.
 pub fn decode<T: DeserializeOwned>(
     format: &'static str,
@@ -110,5 +141,9 @@ struct Envelope<'a> {
 }
 
 fn checksum(payload: &[u8]) -> String {
-    format!("crc32:{:08x}", crc32fast::hash(payload))
+    checksum_of(crc32fast::hash(payload))
+}
+
+fn checksum_of(crc: u32) -> String {
+    format!("crc32:{crc:08x}")
 }

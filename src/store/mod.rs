@@ -116,6 +116,49 @@ pub struct Snapshot {
     pub has_directory: bool,
 }
 
+/// The catalog and the directory's file as of one commit, for readers that decode the
+/// directory only when they need it.
+#[derive(Clone, Debug)]
+pub struct StoredSnapshot {
+    /// Tags, members and settings.
+    pub catalog: Catalog,
+    /// The catalog's fingerprint (see [`envelope::fingerprint`]); `None` when the file does
+    /// not have the layout that tagq writes.
+    pub catalog_fingerprint: Option<u64>,
+    /// The directory snapshot's file, not yet decoded.
+    pub directory: StoredDirectory,
+}
+
+/// The bytes of the directory snapshot's file as read in one commit.
+#[derive(Clone, Debug)]
+pub struct StoredDirectory {
+    path: PathBuf,
+    /// `None` before the first import.
+    bytes: Option<Vec<u8>>,
+}
+
+impl StoredDirectory {
+    /// Returns the fingerprint of the snapshot's JSON form without decoding it: its length
+    /// times 2^32 plus its CRC-32, as [`crate::index::DirectoryKey::of`] computes it from the
+    /// decoded snapshot. Returns `None` before the first import and for a file that
+    /// [`StoredDirectory::decode`] has to check.
+    pub fn fingerprint(&self) -> Option<u64> {
+        envelope::fingerprint(DIRECTORY_FORMAT, self.bytes.as_deref()?)
+    }
+
+    /// Decodes the snapshot; an empty one before the first import.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`StoreError`] for a damaged, foreign or newer file.
+    pub fn decode(&self) -> Result<Directory, StoreError> {
+        match &self.bytes {
+            Some(bytes) => envelope::decode(DIRECTORY_FORMAT, bytes, &self.path),
+            None => Ok(Directory::default()),
+        }
+    }
+}
+
 /// An open store.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -228,6 +271,17 @@ impl Store {
         Ok(Snapshot { catalog, directory: directory.unwrap_or_default(), has_directory })
     }
 
+    fn read_stored_unlocked(&self) -> Result<StoredSnapshot, StoreError> {
+        let path = self.path(CATALOG_FILE);
+        let bytes = fs::read(&path).map_err(|source| io_error("read", &path, source))?;
+        let catalog = decode_catalog(&bytes, path)?;
+        let catalog_fingerprint = envelope::fingerprint(CATALOG_FORMAT, &bytes);
+        let path = self.path(DIRECTORY_FILE);
+        let bytes = read_if_present(&path)?;
+        let directory = StoredDirectory { path, bytes };
+        Ok(StoredSnapshot { catalog, catalog_fingerprint, directory })
+    }
+
     fn read_roles(&self) -> Result<RoleTable, StoreError> {
         let _lock = self.shared_lock()?;
         self.load_roles()
@@ -236,18 +290,12 @@ impl Store {
     fn load_catalog(&self) -> Result<Catalog, StoreError> {
         let path = self.path(CATALOG_FILE);
         let bytes = fs::read(&path).map_err(|source| io_error("read", &path, source))?;
-        let catalog: Catalog = envelope::decode(CATALOG_FORMAT, &bytes, &path)?;
-        catalog.validate().map_err(|reason| StoreError::Damaged { path, reason })?;
-        Ok(catalog)
+        decode_catalog(&bytes, path)
     }
 
     fn load_directory(&self) -> Result<Option<Directory>, StoreError> {
         let path = self.path(DIRECTORY_FILE);
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(io_error("read", &path, source)),
-        };
+        let Some(bytes) = read_if_present(&path)? else { return Ok(None) };
         envelope::decode(DIRECTORY_FORMAT, &bytes, &path).map(Some)
     }
 
@@ -312,6 +360,21 @@ impl WriteLock<'_> {
             self.next_seq.set(self.next_seq.get() + 1);
         }
         write_atomic(&path, &bytes).map_err(|source| io_error("write", &path, source))
+    }
+}
+
+fn decode_catalog(bytes: &[u8], path: PathBuf) -> Result<Catalog, StoreError> {
+    let catalog: Catalog = envelope::decode(CATALOG_FORMAT, bytes, &path)?;
+    catalog.validate().map_err(|reason| StoreError::Damaged { path, reason })?;
+    Ok(catalog)
+}
+
+/// Reads a file, or returns `None` when it does not exist.
+fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(io_error("read", path, source)),
     }
 }
 
