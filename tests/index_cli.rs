@@ -358,21 +358,27 @@ fn directory_reimport_changes_stored_results() {
     }
 }
 
-/// A query whose tag bitmaps are stored needs no user from the directory, but a damaged
-/// directory file must still fail it instead of being skipped.
+/// A query that needs the directory must fail on a damaged directory file, even where the
+/// tag bitmaps of earlier queries are stored.
 #[test]
-fn damaged_directory_fails_stored_query() {
+fn damaged_directory_fails_query_needing_it() {
     let setup = Setup::new();
-    let args = ["query", "-q", "--kind", "email", "--count", "recipient.tag:Finance"];
-    setup.ok(&args);
+    let stored = ["query", "-q", "--kind", "email", "--count", "recipient.tag:Finance"];
+    setup.ok(&stored);
     let path = setup.store.path().join("directory.json");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, text.replacen("Lovelace", "Lovelacf", 1)).unwrap();
-    setup
-        .cmd()
-        .args(args)
-        .assert()
-        .failure()
-        .stdout("")
-        .stderr(predicate::str::contains("directory.json is damaged"));
+    let needing = [
+        vec!["query", "-q", "--kind", "email", "--count", "recipient.tag:\"Priority account\""],
+        vec!["query", "-q", "--kind", "email", "--with-tags", "recipient.tag:Finance"],
+    ];
+    for args in needing {
+        setup
+            .cmd()
+            .args(&args)
+            .assert()
+            .failure()
+            .stdout("")
+            .stderr(predicate::str::contains("directory.json is damaged"));
+    }
 }

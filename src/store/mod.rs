@@ -129,33 +129,66 @@ pub struct StoredSnapshot {
     pub directory: StoredDirectory,
 }
 
-/// The bytes of the directory snapshot's file as read in one commit.
+/// The directory snapshot's file as of one commit, known by the fingerprint in its header
+/// and read in full only when decoded.
 #[derive(Clone, Debug)]
 pub struct StoredDirectory {
     path: PathBuf,
-    /// `None` before the first import.
-    bytes: Option<Vec<u8>>,
+    /// False before the first import.
+    present: bool,
+    /// The fingerprint from the file's header; `None` when absent or of another layout.
+    fingerprint: Option<u64>,
 }
 
+/// Bytes read from the start of the directory file, which cover the envelope's header.
+const HEADER_BYTES: u64 = 4096;
+
 impl StoredDirectory {
-    /// Returns the fingerprint of the snapshot's JSON form without decoding it: its length
-    /// times 2^32 plus its CRC-32, as [`crate::index::DirectoryKey::of`] computes it from the
-    /// decoded snapshot. Returns `None` before the first import and for a file that
-    /// [`StoredDirectory::decode`] has to check.
+    /// Returns the fingerprint of the snapshot's JSON form: its length times 2^32 plus its
+    /// CRC-32, as [`crate::index::DirectoryKey::of`] computes it from the decoded snapshot.
+    /// It comes from the file's header and length alone. Returns `None` before the first
+    /// import and for a file that [`StoredDirectory::decode`] has to check.
+    // NOTE: the payload is not read here, so a file damaged inside its payload is reported
+    // only by a command that decodes it.
     pub fn fingerprint(&self) -> Option<u64> {
-        envelope::fingerprint(DIRECTORY_FORMAT, self.bytes.as_deref()?)
+        self.fingerprint
     }
 
-    /// Decodes the snapshot; an empty one before the first import.
+    /// Reads and decodes the snapshot; an empty one before the first import.
     ///
     /// # Errors
     ///
-    /// Returns [`StoreError`] for a damaged, foreign or newer file.
+    /// Returns [`StoreError`] for a damaged, foreign or newer file, and
+    /// [`StoreError::Changed`] when another process imported a directory since the
+    /// snapshot's commit.
     pub fn decode(&self) -> Result<Directory, StoreError> {
-        match &self.bytes {
-            Some(bytes) => envelope::decode(DIRECTORY_FORMAT, bytes, &self.path),
-            None => Ok(Directory::default()),
+        if !self.present {
+            return Ok(Directory::default());
         }
+        let bytes = fs::read(&self.path).map_err(|source| io_error("read", &self.path, source))?;
+        let directory = envelope::decode(DIRECTORY_FORMAT, &bytes, &self.path)?;
+        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let now = envelope::header_fingerprint(DIRECTORY_FORMAT, &bytes, length);
+        if self.fingerprint.is_some() && now != self.fingerprint {
+            return Err(StoreError::Changed { path: self.path.clone() });
+        }
+        Ok(directory)
+    }
+
+    fn read(path: PathBuf) -> Result<StoredDirectory, StoreError> {
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(StoredDirectory { path, present: false, fingerprint: None });
+            }
+            Err(source) => return Err(io_error("open", &path, source)),
+        };
+        let length = file.metadata().map_err(|source| io_error("read", &path, source))?.len();
+        let mut head = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, HEADER_BYTES), &mut head)
+            .map_err(|source| io_error("read", &path, source))?;
+        let fingerprint = envelope::header_fingerprint(DIRECTORY_FORMAT, &head, length);
+        Ok(StoredDirectory { path, present: true, fingerprint })
     }
 }
 
@@ -276,9 +309,7 @@ impl Store {
         let bytes = fs::read(&path).map_err(|source| io_error("read", &path, source))?;
         let catalog = decode_catalog(&bytes, path)?;
         let catalog_fingerprint = envelope::fingerprint(CATALOG_FORMAT, &bytes);
-        let path = self.path(DIRECTORY_FILE);
-        let bytes = read_if_present(&path)?;
-        let directory = StoredDirectory { path, bytes };
+        let directory = StoredDirectory::read(self.path(DIRECTORY_FILE))?;
         Ok(StoredSnapshot { catalog, catalog_fingerprint, directory })
     }
 

@@ -435,6 +435,35 @@ fn fingerprint_is_payload_length_and_crc() {
 }
 
 #[test]
+fn header_fingerprint_equals_fingerprint() {
+    let path = Path::new("directory.json");
+    let bytes = envelope::encode(DIRECTORY_FORMAT, &directory_fixture(), path).expect("encodes");
+    let length = bytes.len() as u64;
+    let full = envelope::fingerprint(DIRECTORY_FORMAT, &bytes);
+    assert!(full.is_some());
+    assert_eq!(envelope::header_fingerprint(DIRECTORY_FORMAT, &bytes[..100], length), full);
+    assert_eq!(envelope::header_fingerprint(CATALOG_FORMAT, &bytes, length), None);
+    assert_eq!(envelope::header_fingerprint(DIRECTORY_FORMAT, &bytes[..20], length), None);
+    let text = String::from_utf8(bytes).expect("JSON text");
+    let upper = text.replacen("\"checksum\":\"crc32:", "\"checksum\":\"CRC32:", 1);
+    assert_eq!(envelope::header_fingerprint(DIRECTORY_FORMAT, upper.as_bytes(), length), None);
+}
+
+#[test]
+fn stored_directory_replaced_before_decode() {
+    let (_temp, store) = new_store();
+    owner(&store).import_directory(&directory_fixture(), "dir.csv").expect("imports");
+    let stored = owner(&store).read_stored().expect("reads");
+    let text = "id,kind,address,display_name,aliases,mailbox,members\nu9,user,user9@contoso.test,User Nine,,,\n";
+    let other = crate::directory::parse(text.as_bytes(), Path::new("dir.csv")).expect("loads").0;
+    owner(&store).import_directory(&other, "dir.csv").expect("imports");
+    let result = stored.directory.decode();
+    assert!(matches!(result, Err(StoreError::Changed { .. })), "{result:?}");
+    let again = owner(&store).read_stored().expect("reads");
+    assert_eq!(again.directory.decode().expect("decodes"), other);
+}
+
+#[test]
 fn fingerprint_rejects_what_decode_checks() {
     let path = Path::new("directory.json");
     let bytes = envelope::encode(DIRECTORY_FORMAT, &directory_fixture(), path).expect("encodes");
