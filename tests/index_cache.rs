@@ -5,10 +5,10 @@
 use std::fs;
 use std::path::Path;
 
-use tagq::catalog::{Catalog, Membership};
+use tagq::catalog::{Catalog, LazyMembership, Membership};
 use tagq::directory::Directory;
 use tagq::index::tag_file::{self, TAG_FILE};
-use tagq::index::{self, DirectoryKey, Index, IngestOptions, QueryRequest};
+use tagq::index::{self, DirectoryKey, Index, IngestOptions, QueryRequest, SnapshotKeys};
 
 const USERS: usize = 6;
 
@@ -189,4 +189,109 @@ fn new_ingest_stores_bitmaps_for_new_segments() {
     ingest(&store);
     assert_eq!(count_and_save(&store, &directory, &catalog), (2, true));
     assert_eq!(count_and_save(&store, &directory, &catalog), (2, false));
+}
+
+/// Creates a store with the directory of [`directory`], the tags `Finance` (`finance`) and
+/// `Ops` (`ops`), and the emails of [`ingest`].
+fn store_with(store: &Path, finance: &[usize], ops: &[usize]) {
+    let opened = tagq::store::Store::open(store).unwrap();
+    let session = opened.owner_session().unwrap();
+    session.import_directory(&directory(), "test directory").unwrap();
+    for (tag, members) in [("Finance", finance), ("Ops", ops)] {
+        session.create_tag(tag, "").unwrap();
+        let addresses: Vec<String> = members.iter().map(|u| address(*u)).collect();
+        let refs: Vec<&str> = addresses.iter().map(String::as_str).collect();
+        session.add_members(tag, &refs).unwrap();
+    }
+    ingest(store);
+}
+
+fn set_members(store: &Path, tag: &str, remove: &[usize], add: &[usize]) {
+    let opened = tagq::store::Store::open(store).unwrap();
+    let session = opened.owner_session().unwrap();
+    let addresses = |users: &[usize]| users.iter().map(|u| address(*u)).collect::<Vec<_>>();
+    let removed = addresses(remove);
+    let added = addresses(add);
+    if !removed.is_empty() {
+        session
+            .remove_members(tag, &removed.iter().map(String::as_str).collect::<Vec<_>>())
+            .unwrap();
+    }
+    if !added.is_empty() {
+        session.add_members(tag, &added.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
+    }
+}
+
+/// Counts `query` as `tagq query` does: a session keyed by the stored files' fingerprints
+/// with a lookup that decodes the directory on demand. Returns the count and whether the
+/// directory was decoded.
+fn count_keyed(store: &Path, query: &str) -> (u64, bool) {
+    let opened = tagq::store::Store::open(store).unwrap();
+    let snapshot = opened.owner_session().unwrap().read_stored().unwrap();
+    let slot = std::sync::OnceLock::new();
+    let lookup = LazyMembership::new(&snapshot.catalog, &slot, || snapshot.directory.decode());
+    let index = Index::open(store).unwrap();
+    let users = || u32::try_from(lookup.directory().users().len()).ok();
+    let keys = SnapshotKeys {
+        directory: snapshot.directory.fingerprint().unwrap(),
+        catalog: snapshot.catalog_fingerprint,
+        users: &users,
+    };
+    let session = index.stored_session_keyed(&lookup, &keys);
+    let request = QueryRequest { query: query.into(), ..Default::default() };
+    let count = session.count(&request).unwrap().matched;
+    session.save_tag_bitmaps().unwrap();
+    assert!(lookup.take_error().is_none());
+    (count, lookup.is_loaded())
+}
+
+#[test]
+fn stored_fingerprint_equals_directory_key() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    store_with(&store, &[0], &[]);
+    let opened = tagq::store::Store::open(&store).unwrap();
+    let snapshot = opened.owner_session().unwrap().read_stored().unwrap();
+    let fingerprint = snapshot.directory.fingerprint().unwrap();
+    let decoded = snapshot.directory.decode().unwrap();
+    let users = u32::try_from(decoded.users().len()).unwrap();
+    assert_eq!(DirectoryKey::from_fingerprint(fingerprint, users), DirectoryKey::of(&decoded));
+}
+
+#[test]
+fn keyed_session_skips_unchanged_directory() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    store_with(&store, &[0, 5], &[1]);
+    assert_eq!(count_keyed(&store, "recipient.tag:Finance"), (2, true));
+    assert_eq!(count_keyed(&store, "recipient.tag:Finance"), (2, false));
+    // A tag leaf without a stored bitmap needs the directory for its carriers.
+    assert_eq!(count_keyed(&store, "recipient.tag:Ops"), (1, true));
+    assert_eq!(count_keyed(&store, "recipient.tag:Ops or recipient.tag:Finance"), (3, false));
+}
+
+#[test]
+fn keyed_session_follows_member_change() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    store_with(&store, &[0, 5], &[1]);
+    assert_eq!(count_keyed(&store, "recipient.tag:Finance"), (2, true));
+    assert_eq!(count_keyed(&store, "recipient.tag:Ops"), (1, true));
+    set_members(&store, "Finance", &[0], &[2, 3]);
+    assert_eq!(count_keyed(&store, "recipient.tag:Finance"), (3, true));
+    assert_eq!(count_keyed(&store, "recipient.tag:Finance"), (3, false));
+}
+
+/// The stored bitmap of a tag that no query used since another tag's members changed still
+/// names the old catalog, so its carriers are computed again.
+#[test]
+fn stale_bitmap_of_other_tag_recomputed() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = temp.path().join("store");
+    store_with(&store, &[0, 5], &[1]);
+    assert_eq!(count_keyed(&store, "recipient.tag:Finance or recipient.tag:Ops"), (3, true));
+    set_members(&store, "Ops", &[], &[2]);
+    assert_eq!(count_keyed(&store, "recipient.tag:Finance"), (2, true));
+    assert_eq!(count_keyed(&store, "recipient.tag:Ops"), (2, true));
+    assert_eq!(count_keyed(&store, "recipient.tag:Finance or recipient.tag:Ops"), (4, false));
 }

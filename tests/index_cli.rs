@@ -318,3 +318,67 @@ fn query_count_ignores_limit() {
     assert_eq!(count(&["--limit", "1"]), "8");
     assert_eq!(count(&["--limit", "0"]), "8");
 }
+
+/// Re-importing a directory with as many users and groups, but another member in the
+/// Finance group and two users' addresses swapped, must change `tagq query` results exactly
+/// as it changes `tagq filter` output, although the stored tag bitmaps were built before.
+#[test]
+fn directory_reimport_changes_stored_results() {
+    let setup = Setup::new();
+    let queries = ["recipient.tag:\"Priority account\"", "recipient.tag:Finance", "not tag:*"];
+    let counts = |setup: &Setup| -> Vec<String> {
+        let count = |query: &str| {
+            let args = ["query", "-q", "--kind", "email", "--count", query];
+            let output = setup.cmd().args(args).output().expect("run tagq");
+            String::from_utf8_lossy(&output.stdout).trim().to_string()
+        };
+        queries.iter().map(|query| count(query)).collect()
+    };
+    let before = counts(&setup);
+    assert!(setup.index_dir().join("tag-bitmaps.bin").exists());
+
+    let original = std::fs::read_to_string(fixture("directory.csv")).unwrap();
+    let changed = original
+        .replace("Ada.Lovelace@contoso.test", "SWAP")
+        .replace("barbara.liskov@contoso.test", "Ada.Lovelace@contoso.test")
+        .replace("SWAP", "barbara.liskov@contoso.test")
+        .replace("katherine.johnson@contoso.test;payroll", "alan.turing@contoso.test;payroll");
+    assert_eq!(changed.lines().count(), original.lines().count());
+    let path = setup.store.path().join("changed-directory.csv");
+    std::fs::write(&path, changed).unwrap();
+    setup.ok(&["directory", "import", path.to_str().unwrap()]);
+
+    let after = counts(&setup);
+    for (query, (before, after)) in queries.iter().zip(before.iter().zip(&after)) {
+        assert_ne!(before, after, "count of {query} after the re-import");
+    }
+    for query in queries {
+        setup.compare("email", &EMAIL_FILES, query);
+        setup.compare("alert", &ALERT_FILES, query);
+    }
+}
+
+/// A query that needs the directory must fail on a damaged directory file, even where the
+/// tag bitmaps of earlier queries are stored.
+#[test]
+fn damaged_directory_fails_query_needing_it() {
+    let setup = Setup::new();
+    let stored = ["query", "-q", "--kind", "email", "--count", "recipient.tag:Finance"];
+    setup.ok(&stored);
+    let path = setup.store.path().join("directory.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("Lovelace", "Lovelacf", 1)).unwrap();
+    let needing = [
+        vec!["query", "-q", "--kind", "email", "--count", "recipient.tag:\"Priority account\""],
+        vec!["query", "-q", "--kind", "email", "--with-tags", "recipient.tag:Finance"],
+    ];
+    for args in needing {
+        setup
+            .cmd()
+            .args(&args)
+            .assert()
+            .failure()
+            .stdout("")
+            .stderr(predicate::str::contains("directory.json is damaged"));
+    }
+}

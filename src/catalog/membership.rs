@@ -16,8 +16,7 @@ use crate::text::fold_name;
 /// either input needs a new lookup.
 pub struct Membership<'a> {
     directory: &'a Directory,
-    names: Vec<String>,
-    folded: Vec<String>,
+    names: TagNames,
     tags_of: Vec<Vec<TagId>>,
     /// Users per tag id, sorted.
     carriers: Vec<Vec<UserId>>,
@@ -27,12 +26,8 @@ impl<'a> Membership<'a> {
     /// Builds the lookup.
     pub fn new(directory: &'a Directory, catalog: &Catalog) -> Membership<'a> {
         let mut tags_of: Vec<Vec<TagId>> = vec![Vec::new(); directory.users().len()];
-        let mut names = Vec::with_capacity(catalog.tags().len());
-        let mut folded = Vec::with_capacity(catalog.tags().len());
         let mut carriers = Vec::with_capacity(catalog.tags().len());
         for (id, tag) in (0..).zip(catalog.tags()) {
-            names.push(tag.name.clone());
-            folded.push(fold_name(&tag.name));
             let mut users = Vec::new();
             for user in effective_users(&tag.members, directory) {
                 if let Some(tags) = tags_of.get_mut(user) {
@@ -44,7 +39,7 @@ impl<'a> Membership<'a> {
             users.dedup();
             carriers.push(users);
         }
-        Membership { directory, names, folded, tags_of, carriers }
+        Membership { directory, names: TagNames::new(catalog), tags_of, carriers }
     }
 
     fn user(&self, user: UserId) -> Option<&'a crate::directory::User> {
@@ -106,6 +101,30 @@ impl TagLookup for Membership<'_> {
     /// without effective users: those are in no user's [`tags_of`](TagLookup::tags_of), so
     /// they match no record either way.
     fn matching_tags(&self, tag: &TagMatch) -> Vec<TagId> {
+        self.names.matching(tag)
+    }
+
+    fn tag_name(&self, tag: TagId) -> &str {
+        self.names.name(tag)
+    }
+}
+
+/// The names of a catalog's tags by tag id, with their folded forms for matching.
+pub(super) struct TagNames {
+    names: Vec<String>,
+    folded: Vec<String>,
+}
+
+impl TagNames {
+    /// Collects the names of the catalog's tags in catalog order.
+    pub(super) fn new(catalog: &Catalog) -> TagNames {
+        let names: Vec<String> = catalog.tags().iter().map(|tag| tag.name.clone()).collect();
+        let folded = names.iter().map(|name| fold_name(name)).collect();
+        TagNames { names, folded }
+    }
+
+    /// Returns the ids of the tags that a tag leaf selects, sorted.
+    pub(super) fn matching(&self, tag: &TagMatch) -> Vec<TagId> {
         let ids = (0..).zip(&self.folded);
         match tag {
             TagMatch::Name(name) => {
@@ -121,7 +140,8 @@ impl TagLookup for Membership<'_> {
         }
     }
 
-    fn tag_name(&self, tag: TagId) -> &str {
+    /// Returns the name of a tag, or `""` for an unknown id.
+    pub(super) fn name(&self, tag: TagId) -> &str {
         usize::try_from(tag).ok().and_then(|i| self.names.get(i)).map_or("", String::as_str)
     }
 }

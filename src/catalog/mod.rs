@@ -38,6 +38,7 @@
 
 mod audit;
 mod error;
+mod lazy;
 pub mod lookup;
 mod members;
 mod membership;
@@ -48,6 +49,7 @@ mod view;
 
 pub use audit::{AuditEntry, AuditOperation};
 pub use error::{CatalogError, InvalidReason, MemberProblem};
+pub use lazy::LazyMembership;
 pub use lookup::{TagId, TagLookup, UserId};
 pub use members::{ImportReport, LineNote, MemberReport};
 pub use membership::Membership;

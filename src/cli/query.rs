@@ -2,11 +2,14 @@
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
-use crate::catalog::Membership;
-use crate::index::{self, DirectoryKey, Index, IndexError, QueryRequest, Sort};
-use crate::records::Record;
+use crate::catalog::{LazyMembership, Membership};
+use crate::index::{
+    self, DirectoryKey, Index, IndexError, QueryRequest, Session, SnapshotKeys, Sort,
+};
 use crate::records::write::RecordWriter;
+use crate::store::{StoreError, StoredSnapshot};
 
 use super::args::{ExplainArgs, IndexCommand, QueryArgs, SortArg};
 use super::filter::{output_format, parse_options, render_query_error, resolve_options, user_tags};
@@ -27,30 +30,35 @@ pub fn run(args: &QueryArgs, store: &Path, quiet: bool) -> Outcome {
         // `--count` counts every match, and `--limit` bounds only the records written.
         limit: if args.count { None } else { args.limit },
     };
-    let (directory, catalog) = super::tag::load_store(store)?;
-    super::filter::warn_unknown_tags(&request.query, &request.parse, &catalog);
-    let lookup = Membership::new(&directory, &catalog);
+    let snapshot = super::tag::load_stored(store)?;
+    super::filter::warn_unknown_tags(&request.query, &request.parse, &snapshot.catalog);
+    let slot = OnceLock::new();
+    let lookup = LazyMembership::new(&snapshot.catalog, &slot, || snapshot.directory.decode());
     let index = Index::open(store).map_err(|e| index_failure(&args.query, e))?;
-    let session = index.stored_session(&lookup, DirectoryKey::of(&directory));
+    let session = stored_session(&index, &lookup, &snapshot);
 
     let stdout = io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, stdout);
     let stats = if args.count {
         let stats = session.count(&request).map_err(|e| index_failure(&args.query, e))?;
+        check_directory(&lookup)?;
         writeln!(out, "{}", stats.matched)?;
         stats
     } else {
+        let (hits, stats) = session.hits(&request).map_err(|e| index_failure(&args.query, e))?;
+        if args.with_tags {
+            lookup.membership();
+        }
+        check_directory(&lookup)?;
         let mut writer =
             RecordWriter::new(&mut out, args.output.map(output_format), args.with_tags);
-        let result = session.run(&request, &mut |record: &Record| {
-            let tags = if args.with_tags { user_tags(&lookup, record) } else { Vec::new() };
-            writer.write(record, &tags)
-        });
-        let stats = match result {
-            Ok(Ok(stats)) => stats,
-            Ok(Err(io_error)) => return Err(io_error.into()),
-            Err(error) => return Err(index_failure(&args.query, error)),
-        };
+        for hit in hits {
+            let record = index
+                .materialise(hit.segment, hit.record)
+                .map_err(|e| index_failure(&args.query, e))?;
+            let tags = if args.with_tags { user_tags(&lookup, &record) } else { Vec::new() };
+            writer.write(&record, &tags)?;
+        }
         writer.finish()?;
         stats
     };
@@ -75,6 +83,39 @@ pub fn run(args: &QueryArgs, store: &Path, quiet: bool) -> Outcome {
         }
     }
     Ok(if stats.matched > 0 { EXIT_OK } else { EXIT_NO_MATCH })
+}
+
+/// Starts a session that checks the stored tag bitmaps against the directory's and the
+/// catalog's fingerprints, so that the directory is decoded only when the stored state is
+/// missing or outdated, or the query needs users beyond it.
+fn stored_session<'a, 'd: 'a>(
+    index: &'a Index,
+    lookup: &'a LazyMembership<'d, StoreError>,
+    snapshot: &StoredSnapshot,
+) -> Session<'a> {
+    match snapshot.directory.fingerprint() {
+        Some(fingerprint) => {
+            let users = || u32::try_from(lookup.directory().users().len()).ok();
+            let keys = SnapshotKeys {
+                directory: fingerprint,
+                catalog: snapshot.catalog_fingerprint,
+                users: &users,
+            };
+            index.stored_session_keyed(lookup, &keys)
+        }
+        // Before the first import the directory is empty, and a file that does not have the
+        // layout tagq writes is decoded, which reports what is wrong with it.
+        None => index.stored_session(lookup, DirectoryKey::of(lookup.directory())),
+    }
+}
+
+/// Fails when the directory was needed but could not be decoded, since results computed
+/// with an empty directory in its place are wrong.
+fn check_directory(lookup: &LazyMembership<'_, StoreError>) -> Result<(), Failure> {
+    match lookup.take_error() {
+        Some(error) => Err(error.into()),
+        None => Ok(()),
+    }
 }
 
 /// Runs `tagq explain --plan`: the plan of each distinct resolved form of the query.

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use crate::catalog::{Catalog, ImportReport, MemberReport, Permission, TagKind, TagView};
 use crate::directory::Directory;
-use crate::store::{Session, Store, StoreError};
+use crate::store::{Session, Store, StoreError, StoredSnapshot};
 
 use super::args::{ListOutput, TagCommand};
 use super::output::{Table, write_listing};
@@ -53,6 +53,13 @@ pub fn load_store(dir: &Path) -> Result<(Directory, Catalog), Failure> {
     let store = open_store(dir)?;
     let snapshot = session(&store)?.read()?;
     Ok((snapshot.directory, snapshot.catalog))
+}
+
+/// Opens the store and reads the catalog and the directory snapshot's file, leaving the
+/// snapshot to be decoded when needed. Needs Tag Reader.
+pub fn load_stored(dir: &Path) -> Result<StoredSnapshot, Failure> {
+    let store = open_store(dir)?;
+    Ok(session(&store)?.read_stored()?)
 }
 
 /// Runs one `tagq tag` command.

@@ -57,6 +57,6 @@ pub mod tag_file;
 
 pub use error::IndexError;
 pub use ingest::{IngestOptions, IngestSummary, ingest};
-pub use query::{Hit, Index, QueryRequest, QueryStats, Session, Sort, remap};
+pub use query::{Hit, Index, QueryRequest, QueryStats, Session, SnapshotKeys, Sort, remap};
 pub use rebuild::{RebuildSummary, rebuild};
 pub use tag_file::DirectoryKey;

@@ -185,9 +185,42 @@ impl Index {
         directory: DirectoryKey,
     ) -> Session<'a> {
         let file = tag_file::load(&self.dir, directory);
+        self.session_with_file(lookup, file, directory, None)
+    }
+
+    /// Starts a session like [`Index::stored_session`] for a directory snapshot known by its
+    /// fingerprint, with the catalog's fingerprint. When the stored file was built with the
+    /// same snapshot, the session takes a tag's carriers from a stored bitmap that records
+    /// the same catalog fingerprint instead of asking `lookup`. A query that finds all it
+    /// needs in the file thus calls `lookup` only for tag names. `keys.users` is called only
+    /// when the file is missing or belongs to another snapshot.
+    pub fn stored_session_keyed<'a>(
+        &'a self,
+        lookup: &'a dyn TagLookup,
+        keys: &SnapshotKeys<'_>,
+    ) -> Session<'a> {
+        let file = tag_file::load_fingerprint(&self.dir, keys.directory);
+        let directory = match &file {
+            Some(file) => file.directory,
+            None => match (keys.users)() {
+                Some(users) => DirectoryKey::from_fingerprint(keys.directory, users),
+                None => DirectoryKey::unknown(),
+            },
+        };
+        self.session_with_file(lookup, file, directory, keys.catalog)
+    }
+
+    fn session_with_file<'a>(
+        &'a self,
+        lookup: &'a dyn TagLookup,
+        file: Option<TagFile>,
+        directory: DirectoryKey,
+        catalog: Option<u64>,
+    ) -> Session<'a> {
         let stored = Stored {
             changed: AtomicBool::new(file.is_none()),
             file: file.unwrap_or_else(|| TagFile::new(directory)),
+            catalog,
             carriers: Mutex::new(HashMap::new()),
         };
         Session { stored: Some(stored), ..self.session(lookup) }
@@ -270,9 +303,23 @@ pub struct Session<'a> {
     stored: Option<Stored>,
 }
 
+/// The fingerprints that a process checks the stored tag bitmaps against, for
+/// [`Index::stored_session_keyed`].
+pub struct SnapshotKeys<'k> {
+    /// The directory snapshot's fingerprint, as [`DirectoryKey::of`] computes it.
+    pub directory: u64,
+    /// The catalog's fingerprint, or `None` when unknown. Equal fingerprints must mean equal
+    /// catalogs, since the session then takes tag carriers from the file.
+    pub catalog: Option<u64>,
+    /// Counts the directory's users, or returns `None` when the directory cannot be read.
+    pub users: &'k dyn Fn() -> Option<u32>,
+}
+
 /// Users and tag bitmaps loaded from the index folder.
 struct Stored {
     file: TagFile,
+    /// The current catalog's fingerprint, if known.
+    catalog: Option<u64>,
     /// Users carrying a selected tag, by tag cache key, under the session's lookup.
     carriers: Mutex<HashMap<TagCacheKey, Arc<RoaringBitmap>>>,
     /// True when the session built something that the file lacks.
@@ -615,6 +662,10 @@ impl<'a> Session<'a> {
                 stored.changed.store(true, Ordering::Relaxed);
                 continue;
             };
+            if stored.catalog.is_some() && entry.catalog != stored.catalog {
+                // Record the current catalog, so that the next process can skip the lookup.
+                stored.changed.store(true, Ordering::Relaxed);
+            }
             let bitmap = if entry.carriers == *carriers {
                 entry.bitmap.clone()
             } else {
@@ -636,15 +687,25 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Returns the users that carry a tag of a leaf, computed once per session.
+    /// Returns the users that carry a tag of a leaf, computed once per session. A stored
+    /// bitmap of the leaf built under the current catalog already lists them.
     fn carriers(&self, stored: &Stored, key: &TagCacheKey, tags: &TagSet) -> Arc<RoaringBitmap> {
         if let Ok(known) = stored.carriers.lock()
             && let Some(carriers) = known.get(key)
         {
             return carriers.clone();
         }
-        let users = stored.file.directory.users();
-        let carriers = Arc::new(tag_file::carriers(self.lookup, users, tags));
+        let from_file = stored.catalog.and_then(|catalog| {
+            let entries = stored.file.segments.values().filter_map(|s| s.tags.get(key));
+            entries.into_iter().find(|entry| entry.catalog == Some(catalog))
+        });
+        let carriers = match from_file {
+            Some(entry) => Arc::new(entry.carriers.clone()),
+            None => {
+                let users = stored.file.directory.users();
+                Arc::new(tag_file::carriers(self.lookup, users, tags))
+            }
+        };
         if let Ok(mut known) = stored.carriers.lock() {
             known.insert(key.clone(), carriers.clone());
         }
@@ -674,8 +735,13 @@ impl<'a> Session<'a> {
             if let Some(Ok(cache)) = self.tags.get(segment).map(|c| c.lock()) {
                 for (key, (_, bitmap)) in cache.iter() {
                     let Some(carriers) = carriers.get(key) else { continue };
-                    let entry =
-                        StoredTag { carriers: (**carriers).clone(), bitmap: bitmap.clone() };
+                    // Without a current fingerprint, the old one still names a catalog
+                    // under which the users are the same.
+                    let old = state.tags.get(key);
+                    let same = old.filter(|old| old.carriers == **carriers);
+                    let catalog = stored.catalog.or(same.and_then(|old| old.catalog));
+                    let carriers = (**carriers).clone();
+                    let entry = StoredTag { carriers, catalog, bitmap: bitmap.clone() };
                     state.tags.insert(key.clone(), entry);
                 }
             }

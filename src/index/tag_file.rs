@@ -8,6 +8,11 @@
 //! set of users equal the current ones, which makes it equal to a freshly built bitmap. When
 //! only the set of users changed, the bitmap is updated from the difference.
 //!
+//! Each bitmap also records the catalog fingerprint under which its users were computed. A
+//! process whose catalog has that fingerprint takes the users from the file, so with an
+//! unchanged directory and catalog it needs neither to decode the directory nor to expand
+//! tag memberships.
+//!
 //! The file carries the index format version and a CRC-32. A damaged, older or foreign file is
 //! ignored and written again by the next query.
 
@@ -27,7 +32,9 @@ use crate::store::write_atomic;
 
 /// File name of the stored tag bitmaps inside the index folder.
 pub const TAG_FILE: &str = "tag-bitmaps.bin";
-const MAGIC: &[u8; 4] = b"TQTB";
+// NOTE: "TQTB" files lack the catalog fingerprints; their magic no longer matches, so they are
+// ignored and written again.
+const MAGIC: &[u8; 4] = b"TQTC";
 const NO_USER: u32 = u32::MAX;
 
 /// Identifies a directory snapshot: how reference keys resolve to users depends on nothing
@@ -61,6 +68,17 @@ impl DirectoryKey {
         DirectoryKey { fingerprint, users, known: true }
     }
 
+    /// Returns the key of a snapshot whose fingerprint (see [`DirectoryKey::of`]) was read
+    /// from its stored file, and which has `users` users.
+    pub fn from_fingerprint(fingerprint: u64, users: u32) -> DirectoryKey {
+        DirectoryKey { fingerprint, users, known: true }
+    }
+
+    /// Returns the key of a directory that could not be read, under which nothing is stored.
+    pub fn unknown() -> DirectoryKey {
+        DirectoryKey { fingerprint: 0, users: 0, known: false }
+    }
+
     /// Returns the number of directory users.
     pub fn users(&self) -> u32 {
         self.users
@@ -90,6 +108,9 @@ impl std::io::Write for ChecksumWriter {
 pub struct StoredTag {
     /// Users that carried a selected tag when the bitmap was built.
     pub carriers: RoaringBitmap,
+    /// Fingerprint of the catalog that `carriers` were computed from, with the file's
+    /// directory snapshot; `None` when unknown.
+    pub catalog: Option<u64>,
     /// Records where a user of the role carries a selected tag.
     pub bitmap: RoaringBitmap,
 }
@@ -146,9 +167,14 @@ pub fn load(dir: &Path, directory: DirectoryKey) -> Option<TagFile> {
     if !directory.known {
         return None;
     }
+    load_fingerprint(dir, directory.fingerprint).filter(|file| file.directory == directory)
+}
+
+/// Reads the file like [`load`] for a directory snapshot known by its fingerprint alone.
+pub fn load_fingerprint(dir: &Path, fingerprint: u64) -> Option<TagFile> {
     let bytes = std::fs::read(dir.join(TAG_FILE)).ok()?;
     let file = decode(&bytes).ok()?;
-    (file.directory == directory).then_some(file)
+    (file.directory.fingerprint == fingerprint).then_some(file)
 }
 
 /// Writes the file atomically; nothing for a directory that could not be fingerprinted.
@@ -177,6 +203,13 @@ pub fn encode(file: &TagFile) -> Vec<u8> {
             encoder.u8(role.map_or(u8::MAX, role_code));
             encoder.str(key);
             encoder.bitmap(&stored.carriers);
+            match stored.catalog {
+                Some(fingerprint) => {
+                    encoder.u8(1);
+                    encoder.u64(fingerprint);
+                }
+                None => encoder.u8(0),
+            }
             encoder.bitmap(&stored.bitmap);
         }
     }
@@ -219,8 +252,12 @@ pub fn decode(bytes: &[u8]) -> Result<TagFile, super::codec::DecodeError> {
             if carriers.max().is_some_and(|max| max >= users) {
                 return Err(decoder.error("carrier beyond the directory's users"));
             }
+            let catalog = match decoder.u8()? {
+                0 => None,
+                _ => Some(decoder.u64()?),
+            };
             let bitmap = decoder.bitmap()?;
-            segment.tags.insert((role, key), StoredTag { carriers, bitmap });
+            segment.tags.insert((role, key), StoredTag { carriers, catalog, bitmap });
         }
         file.segments.insert(name, segment);
     }

@@ -52,6 +52,57 @@ pub fn stored_checksum(bytes: &[u8]) -> Option<String> {
     serde_json::from_slice::<Header>(bytes).ok().map(|header| header.checksum)
 }
 
+/// Returns the fingerprint of an envelope's payload without parsing it: the payload's length
+/// in bytes times 2^32 plus its CRC-32. For a file that [`encode`] wrote, these are the length
+/// and CRC-32 of the value's compact JSON form.
+///
+/// Returns `None` unless the bytes have the layout that [`encode`] writes: a header with
+/// exactly `format`, `version` and `checksum`, then the payload as the last member. The header
+/// must also name `format` and a version this build reads, and the checksum must match.
+/// Callers then fall back to [`decode`], which reports what is wrong.
+pub fn fingerprint(format: &str, bytes: &[u8]) -> Option<u64> {
+    let (crc, payload_start) = header_checksum(format, bytes)?;
+    let payload = bytes.get(payload_start..)?.strip_suffix(b"}\n")?;
+    if crc32fast::hash(payload) != crc {
+        return None;
+    }
+    let length = u64::try_from(payload.len()).ok()?;
+    Some((length << 32) | u64::from(crc))
+}
+
+/// Returns the fingerprint that [`fingerprint`] returns for an intact file, from the file's
+/// first bytes `head` and its length alone. The CRC-32 is taken from the header's checksum,
+/// so damage inside the payload goes unnoticed until the file is decoded.
+pub fn header_fingerprint(format: &str, head: &[u8], file_len: u64) -> Option<u64> {
+    let (crc, payload_start) = header_checksum(format, head)?;
+    // The payload runs to the closing `}\n` that [`encode`] writes.
+    let length = file_len.checked_sub(u64::try_from(payload_start).ok()? + 2)?;
+    Some((length << 32) | u64::from(crc))
+}
+
+/// Reads the header that [`encode`] writes before the payload, checks its format and version,
+/// and returns the CRC-32 of its checksum and the payload's offset.
+fn header_checksum(format: &str, bytes: &[u8]) -> Option<(u32, usize)> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Header {
+        format: String,
+        version: u64,
+        checksum: String,
+    }
+    const PAYLOAD_MEMBER: &[u8] = b",\"payload\":";
+    let header_end = memchr::memmem::find(bytes, PAYLOAD_MEMBER)?;
+    let mut header_bytes = bytes.get(..header_end)?.to_vec();
+    header_bytes.push(b'}');
+    let header: Header = serde_json::from_slice(&header_bytes).ok()?;
+    let readable = header.format == format && (1..=VERSION).contains(&header.version);
+    let hex = header.checksum.strip_prefix("crc32:").filter(|hex| hex.len() == 8)?;
+    let crc = u32::from_str_radix(hex, 16).ok()?;
+    // A checksum in another spelling would never equal what [`decode`] computes.
+    let canonical = checksum_of(crc) == header.checksum;
+    (readable && canonical).then_some((crc, header_end + PAYLOAD_MEMBER.len()))
+}
+
 /// Checks an envelope and deserialises its payload.
 pub fn decode<T: DeserializeOwned>(
     format: &'static str,
@@ -110,5 +161,9 @@ struct Envelope<'a> {
 }
 
 fn checksum(payload: &[u8]) -> String {
-    format!("crc32:{:08x}", crc32fast::hash(payload))
+    checksum_of(crc32fast::hash(payload))
+}
+
+fn checksum_of(crc: u32) -> String {
+    format!("crc32:{crc:08x}")
 }

@@ -49,6 +49,12 @@ pub enum StoreError {
         /// The format the file names.
         found: String,
     },
+    /// A store file was replaced by another process while a command was using it.
+    #[error("{path} was replaced while this command ran; run the command again")]
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
     /// A value could not be serialised.
     #[error("cannot encode {path}: {source}")]
     Encode {

@@ -117,6 +117,82 @@ pub struct Snapshot {
     pub has_directory: bool,
 }
 
+/// The catalog and the directory's file as of one commit, for readers that decode the
+/// directory only when they need it.
+#[derive(Clone, Debug)]
+pub struct StoredSnapshot {
+    /// Tags, members and settings.
+    pub catalog: Catalog,
+    /// The catalog's fingerprint (see [`envelope::fingerprint`]); `None` when the file does
+    /// not have the layout that tagq writes.
+    pub catalog_fingerprint: Option<u64>,
+    /// The directory snapshot's file, not yet decoded.
+    pub directory: StoredDirectory,
+}
+
+/// The directory snapshot's file as of one commit, known by the fingerprint in its header
+/// and read in full only when decoded.
+#[derive(Clone, Debug)]
+pub struct StoredDirectory {
+    path: PathBuf,
+    /// False before the first import.
+    present: bool,
+    /// The fingerprint from the file's header; `None` when absent or of another layout.
+    fingerprint: Option<u64>,
+}
+
+/// Bytes read from the start of the directory file, which cover the envelope's header.
+const HEADER_BYTES: u64 = 4096;
+
+impl StoredDirectory {
+    /// Returns the fingerprint of the snapshot's JSON form: its length times 2^32 plus its
+    /// CRC-32, as [`crate::index::DirectoryKey::of`] computes it from the decoded snapshot.
+    /// It comes from the file's header and length alone. Returns `None` before the first
+    /// import and for a file that [`StoredDirectory::decode`] has to check.
+    // NOTE: the payload is not read here, so a file damaged inside its payload is reported
+    // only by a command that decodes it.
+    pub fn fingerprint(&self) -> Option<u64> {
+        self.fingerprint
+    }
+
+    /// Reads and decodes the snapshot; an empty one before the first import.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`StoreError`] for a damaged, foreign or newer file, and
+    /// [`StoreError::Changed`] when another process imported a directory since the
+    /// snapshot's commit.
+    pub fn decode(&self) -> Result<Directory, StoreError> {
+        if !self.present {
+            return Ok(Directory::default());
+        }
+        let bytes = fs::read(&self.path).map_err(|source| io_error("read", &self.path, source))?;
+        let directory = envelope::decode(DIRECTORY_FORMAT, &bytes, &self.path)?;
+        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let now = envelope::header_fingerprint(DIRECTORY_FORMAT, &bytes, length);
+        if self.fingerprint.is_some() && now != self.fingerprint {
+            return Err(StoreError::Changed { path: self.path.clone() });
+        }
+        Ok(directory)
+    }
+
+    fn read(path: PathBuf) -> Result<StoredDirectory, StoreError> {
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(StoredDirectory { path, present: false, fingerprint: None });
+            }
+            Err(source) => return Err(io_error("open", &path, source)),
+        };
+        let length = file.metadata().map_err(|source| io_error("read", &path, source))?.len();
+        let mut head = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, HEADER_BYTES), &mut head)
+            .map_err(|source| io_error("read", &path, source))?;
+        let fingerprint = envelope::header_fingerprint(DIRECTORY_FORMAT, &head, length);
+        Ok(StoredDirectory { path, present: true, fingerprint })
+    }
+}
+
 /// An open store.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -229,6 +305,15 @@ impl Store {
         Ok(Snapshot { catalog, directory: directory.unwrap_or_default(), has_directory })
     }
 
+    fn read_stored_unlocked(&self) -> Result<StoredSnapshot, StoreError> {
+        let path = self.path(CATALOG_FILE);
+        let bytes = fs::read(&path).map_err(|source| io_error("read", &path, source))?;
+        let catalog = decode_catalog(&bytes, path)?;
+        let catalog_fingerprint = envelope::fingerprint(CATALOG_FORMAT, &bytes);
+        let directory = StoredDirectory::read(self.path(DIRECTORY_FILE))?;
+        Ok(StoredSnapshot { catalog, catalog_fingerprint, directory })
+    }
+
     fn read_roles(&self) -> Result<RoleTable, StoreError> {
         let _lock = self.shared_lock()?;
         self.load_roles()
@@ -237,18 +322,12 @@ impl Store {
     fn load_catalog(&self) -> Result<Catalog, StoreError> {
         let path = self.path(CATALOG_FILE);
         let bytes = fs::read(&path).map_err(|source| io_error("read", &path, source))?;
-        let catalog: Catalog = envelope::decode(CATALOG_FORMAT, &bytes, &path)?;
-        catalog.validate().map_err(|reason| StoreError::Damaged { path, reason })?;
-        Ok(catalog)
+        decode_catalog(&bytes, path)
     }
 
     fn load_directory(&self) -> Result<Option<Directory>, StoreError> {
         let path = self.path(DIRECTORY_FILE);
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(io_error("read", &path, source)),
-        };
+        let Some(bytes) = read_if_present(&path)? else { return Ok(None) };
         envelope::decode(DIRECTORY_FORMAT, &bytes, &path).map(Some)
     }
 
@@ -313,6 +392,21 @@ impl WriteLock<'_> {
             self.next_seq.set(self.next_seq.get() + 1);
         }
         write_atomic(&path, &bytes).map_err(|source| io_error("write", &path, source))
+    }
+}
+
+fn decode_catalog(bytes: &[u8], path: PathBuf) -> Result<Catalog, StoreError> {
+    let catalog: Catalog = envelope::decode(CATALOG_FORMAT, bytes, &path)?;
+    catalog.validate().map_err(|reason| StoreError::Damaged { path, reason })?;
+    Ok(catalog)
+}
+
+/// Reads a file, or returns `None` when it does not exist.
+fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(io_error("read", path, source)),
     }
 }
 

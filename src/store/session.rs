@@ -14,7 +14,7 @@ use super::audit::{self, AuditLog};
 use super::error::StoreError;
 use super::{
     CATALOG_FILE, CATALOG_FORMAT, DIRECTORY_FILE, DIRECTORY_FORMAT, ROLES_FILE, ROLES_FORMAT,
-    Snapshot, Store,
+    Snapshot, Store, StoredSnapshot,
 };
 use crate::catalog::{
     AuditEntry, AuditOperation, Catalog, CatalogError, ImportReport, MemberReport, Permission,
@@ -97,6 +97,12 @@ impl<'a> Session<'a> {
     /// Loads the catalog and the directory of one commit. Needs Tag Reader.
     pub fn read(&self) -> Result<Snapshot, StoreError> {
         self.read_checked(Permission::ReadTags, |_| self.store.read_unlocked())
+    }
+
+    /// Loads the catalog and the directory's file of one commit, leaving the directory to be
+    /// decoded when needed. Needs Tag Reader.
+    pub fn read_stored(&self) -> Result<StoredSnapshot, StoreError> {
+        self.read_checked(Permission::ReadTags, |_| self.store.read_stored_unlocked())
     }
 
     /// Returns the role table. Needs Tag Reader.

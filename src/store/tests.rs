@@ -422,3 +422,82 @@ fn damaged_last_audit_line_blocks_changes() {
     let catalog_after = std::fs::read(store.dir().join(CATALOG_FILE)).expect("reads");
     assert_eq!(catalog_before, catalog_after);
 }
+
+#[test]
+fn fingerprint_is_payload_length_and_crc() {
+    let path = Path::new("directory.json");
+    let directory = directory_fixture();
+    let bytes = envelope::encode(DIRECTORY_FORMAT, &directory, path).expect("encodes");
+    let payload = serde_json::to_vec(&directory).expect("serialises");
+    let expected = ((payload.len() as u64) << 32) | u64::from(crc32fast::hash(&payload));
+    assert_eq!(envelope::fingerprint(DIRECTORY_FORMAT, &bytes), Some(expected));
+    assert_eq!(envelope::fingerprint(CATALOG_FORMAT, &bytes), None, "another format");
+}
+
+#[test]
+fn header_fingerprint_equals_fingerprint() {
+    let path = Path::new("directory.json");
+    let bytes = envelope::encode(DIRECTORY_FORMAT, &directory_fixture(), path).expect("encodes");
+    let length = bytes.len() as u64;
+    let full = envelope::fingerprint(DIRECTORY_FORMAT, &bytes);
+    assert!(full.is_some());
+    assert_eq!(envelope::header_fingerprint(DIRECTORY_FORMAT, &bytes[..100], length), full);
+    assert_eq!(envelope::header_fingerprint(CATALOG_FORMAT, &bytes, length), None);
+    assert_eq!(envelope::header_fingerprint(DIRECTORY_FORMAT, &bytes[..20], length), None);
+    let text = String::from_utf8(bytes).expect("JSON text");
+    let upper = text.replacen("\"checksum\":\"crc32:", "\"checksum\":\"CRC32:", 1);
+    assert_eq!(envelope::header_fingerprint(DIRECTORY_FORMAT, upper.as_bytes(), length), None);
+}
+
+#[test]
+fn stored_directory_replaced_before_decode() {
+    let (_temp, store) = new_store();
+    owner(&store).import_directory(&directory_fixture(), "dir.csv").expect("imports");
+    let stored = owner(&store).read_stored().expect("reads");
+    let text = "id,kind,address,display_name,aliases,mailbox,members\nu9,user,user9@contoso.test,User Nine,,,\n";
+    let other = crate::directory::parse(text.as_bytes(), Path::new("dir.csv")).expect("loads").0;
+    owner(&store).import_directory(&other, "dir.csv").expect("imports");
+    let result = stored.directory.decode();
+    assert!(matches!(result, Err(StoreError::Changed { .. })), "{result:?}");
+    let again = owner(&store).read_stored().expect("reads");
+    assert_eq!(again.directory.decode().expect("decodes"), other);
+}
+
+#[test]
+fn fingerprint_rejects_what_decode_checks() {
+    let path = Path::new("directory.json");
+    let bytes = envelope::encode(DIRECTORY_FORMAT, &directory_fixture(), path).expect("encodes");
+    let text = String::from_utf8(bytes).expect("JSON text");
+    let edited = text.replacen("User One", "User Uno", 1);
+    assert_eq!(envelope::fingerprint(DIRECTORY_FORMAT, edited.as_bytes()), None, "checksum");
+    let newer = text.replacen("\"version\":1", "\"version\":2", 1);
+    assert_eq!(envelope::fingerprint(DIRECTORY_FORMAT, newer.as_bytes()), None, "version");
+    let spaced = text.replacen("{\"format\"", "{ \"format\"", 1);
+    assert!(envelope::decode::<Directory>(DIRECTORY_FORMAT, spaced.as_bytes(), path).is_ok());
+    assert!(envelope::fingerprint(DIRECTORY_FORMAT, spaced.as_bytes()).is_some(), "header space");
+    let extra = text.replacen("{\"format\"", "{\"note\":1,\"format\"", 1);
+    assert_eq!(envelope::fingerprint(DIRECTORY_FORMAT, extra.as_bytes()), None, "extra member");
+    let unterminated = text.trim_end().trim_end_matches('}');
+    assert_eq!(envelope::fingerprint(DIRECTORY_FORMAT, unterminated.as_bytes()), None, "truncated");
+}
+
+#[test]
+fn stored_snapshot_matches_read() {
+    let (_temp, store) = new_store();
+    let directory = directory_fixture();
+    owner(&store).import_directory(&directory, "dir.csv").expect("imports");
+    let stored = owner(&store).read_stored().expect("reads");
+    let read = owner(&store).read().expect("reads");
+    assert_eq!(stored.catalog, read.catalog);
+    assert_eq!(stored.directory.decode().expect("decodes"), read.directory);
+    assert!(stored.directory.fingerprint().is_some());
+    assert!(stored.catalog_fingerprint.is_some());
+}
+
+#[test]
+fn stored_snapshot_before_import() {
+    let (_temp, store) = new_store();
+    let stored = owner(&store).read_stored().expect("reads");
+    assert_eq!(stored.directory.fingerprint(), None);
+    assert_eq!(stored.directory.decode().expect("decodes"), Directory::default());
+}
