@@ -2,7 +2,7 @@
 //!
 //! Every plan node evaluates to a pair of bitmaps over a segment's records: `upper`, the
 //! records that may match, and `unsure ⊆ upper`, those that only a test can decide. A leaf
-//! that bitmaps answer exactly gives an empty `unsure`; any other leaf gives
+//! that bitmaps decide exactly gives an empty `unsure`; any other leaf gives
 //! `upper = unsure = all`. `and`, `or` and `not` combine the pairs, so the records in
 //! `upper − unsure` match for certain and only those in `unsure` need testing with the
 //! record-at-a-time [`Matcher`](crate::eval::Matcher).
@@ -202,7 +202,7 @@ fn render_into(plan: &Plan, depth: usize, out: &mut String) {
 /// The bounds of a plan node over one segment: `upper - unsure ⊆ matches ⊆ upper`.
 ///
 /// Most nodes are decided by bitmaps alone, so their `unsure` set is empty and costs no
-/// allocation; keeping the uncertain records instead of a lower bound spares a copy of every
+/// allocation. Keeping the uncertain records instead of a lower bound spares a copy of every
 /// exact result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bounds {
@@ -353,7 +353,7 @@ impl TimeSummary {
 
 impl SegmentEval<'_> {
     /// Returns the records of `bitmap` that are in `universe`. A bitmap of the segment's
-    /// records is copied as it is when the universe holds every record, which costs less
+    /// records is copied as it is when the universe contains every record, which costs less
     /// than intersecting it with a dense universe.
     fn restrict(&self, bitmap: &RoaringBitmap, universe: &RoaringBitmap) -> RoaringBitmap {
         if universe.len() == u64::from(self.records) { bitmap.clone() } else { bitmap & universe }
@@ -464,7 +464,7 @@ impl SegmentEval<'_> {
             lower |= certain;
             unsure |= child_unsure;
         }
-        // A record that one child matches for certain is certain, whatever the others say.
+        // A record that one child matches for certain matches, whatever the other children return.
         unsure -= &lower;
         Bounds { upper, unsure }
     }

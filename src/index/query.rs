@@ -771,7 +771,7 @@ impl<'a> Session<'a> {
 }
 
 /// Returns, for each variant of `compiled`, the live records of the segment's sources that
-/// the variant answers.
+/// the variant evaluates.
 fn variant_universes(
     data: &Segment,
     compiled: &Compiled,
