@@ -1,6 +1,7 @@
-//! Command-line tests of `tagq ingest`, `tagq query`, `tagq explain --plan` and
-//! `tagq index rebuild`: query output must equal `tagq filter` output on the same fixtures,
-//! and damaged index files must be reported with their name and the rebuild command.
+//! Command-line tests of `tagq ingest`, `tagq query`, `tagq explain --plan`,
+//! `tagq index rebuild` and `tagq index stats`: query output must equal `tagq filter` output
+//! on the same fixtures, and damaged index files must be reported with their name and the
+//! rebuild command.
 
 use std::path::{Path, PathBuf};
 
@@ -381,4 +382,51 @@ fn damaged_directory_fails_query_needing_it() {
             .stdout("")
             .stderr(predicate::str::contains("directory.json is damaged"));
     }
+}
+
+fn file_bytes(files: &[PathBuf]) -> u64 {
+    files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum()
+}
+
+#[test]
+fn index_stats_sums_segments_and_sections() {
+    let setup = Setup::new();
+    setup.ok(&["ingest", fixture("email-events.csv").to_str().unwrap()]);
+    let output = setup.cmd().args(["index", "stats", "--output", "json"]).output().unwrap();
+    assert!(output.status.success());
+    let stats: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON stats");
+    // 15 records in 4-record segments, then 6 copies of records that stay replaced.
+    assert_eq!(stats["segments"], 6);
+    assert_eq!(stats["records"], 21);
+    assert_eq!(stats["live"], 15);
+    let index_bytes = file_bytes(&setup.segment_files("idx"));
+    assert_eq!(stats["index_bytes"], index_bytes);
+    assert_eq!(stats["records_bytes"], file_bytes(&setup.segment_files("rec")));
+    assert_eq!(stats["identity_bytes"], file_bytes(&setup.segment_files("ids")));
+    let sections = stats["sections"].as_object().expect("sections object");
+    for kind in ["postings", "keys", "times", "sources", "fields"] {
+        assert!(sections.get(kind).and_then(|v| v.as_u64()).is_some_and(|b| b > 0), "{kind}");
+    }
+    let section_bytes: u64 = sections.values().map(|v| v.as_u64().unwrap()).sum();
+    assert!(section_bytes < index_bytes, "headers and tables take the rest");
+}
+
+#[test]
+fn index_stats_table_and_empty_store() {
+    let setup = Setup::new();
+    setup
+        .cmd()
+        .args(["index", "stats"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("live records"))
+        .stdout(predicate::str::contains("bytes per record"))
+        .stdout(predicate::str::contains("  postings"));
+    let store = TempDir::new().expect("temporary directory");
+    let mut cmd = Command::cargo_bin("tagq").expect("tagq binary");
+    cmd.env("TAGQ_STORE", store.path()).args(["index", "stats"]);
+    cmd.assert()
+        .success()
+        .stdout(predicate::str::contains("segments                      0"))
+        .stderr(predicate::str::contains("the index is empty"));
 }

@@ -456,6 +456,22 @@ pub struct QueryArgs {
 pub enum IndexCommand {
     /// Rebuild the bitmaps of every segment from the stored records
     Rebuild,
+    /// Print the sizes of the index files and of their sections, in bytes and bytes per live
+    /// record
+    Stats {
+        /// Output format
+        #[arg(long, short = 'o', value_enum, default_value = "table")]
+        output: StatsOutputArg,
+    },
+}
+
+/// Output formats of `tagq index stats`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatsOutputArg {
+    /// Aligned text columns
+    Table,
+    /// One JSON object
+    Json,
 }
 
 /// Dataset sizes for `tagq generate --size`.

@@ -11,7 +11,7 @@ use crate::index::{
 use crate::records::write::RecordWriter;
 use crate::store::{StoreError, StoredSnapshot};
 
-use super::args::{ExplainArgs, IndexCommand, QueryArgs, SortArg};
+use super::args::{ExplainArgs, IndexCommand, QueryArgs, SortArg, StatsOutputArg};
 use super::filter::{output_format, parse_options, render_query_error, resolve_options, user_tags};
 use super::{EXIT_NO_MATCH, EXIT_OK, Failure, Outcome};
 
@@ -150,6 +150,25 @@ pub fn index(command: IndexCommand, store: &Path, quiet: bool) -> Outcome {
                     summary.segments,
                     summary.records
                 );
+            }
+            Ok(EXIT_OK)
+        }
+        IndexCommand::Stats { output } => {
+            let index = Index::open(store).map_err(|e| Failure::Message(e.to_string()))?;
+            let stats = index.stats();
+            if stats.records == 0 && !quiet {
+                let _ = writeln!(
+                    io::stderr().lock(),
+                    "tagq: the index is empty; add records with `tagq ingest FILE`"
+                );
+            }
+            let mut out = io::stdout().lock();
+            match output {
+                StatsOutputArg::Table => index::write_stats_table(&stats, &mut out)?,
+                StatsOutputArg::Json => {
+                    serde_json::to_writer_pretty(&mut out, &stats).map_err(io::Error::from)?;
+                    writeln!(out)?;
+                }
             }
             Ok(EXIT_OK)
         }

@@ -36,6 +36,11 @@ fn get<T>(cell: &Cell<T>, load: impl FnOnce() -> Result<T, IndexError>) -> Resul
 }
 
 impl LazySegment {
+    /// Returns the segment's `.idx` file.
+    pub fn file(&self) -> &IndexFile {
+        &self.file
+    }
+
     /// Opens a segment's `.idx` file, reading only its table.
     ///
     /// # Errors

@@ -53,10 +53,12 @@ mod refresh;
 pub mod sections;
 pub mod segment;
 mod spool;
+mod stats;
 pub mod tag_file;
 
 pub use error::IndexError;
 pub use ingest::{IngestOptions, IngestSummary, ingest};
 pub use query::{Hit, Index, QueryRequest, QueryStats, Session, SnapshotKeys, Sort, remap};
 pub use rebuild::{RebuildSummary, rebuild};
+pub use stats::{IndexStats, write_table as write_stats_table};
 pub use tag_file::DirectoryKey;

@@ -141,6 +141,17 @@ impl Index {
         &self.manifest
     }
 
+    /// Returns the index folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Returns the name and length in bytes of every section of every segment's `.idx` file.
+    pub(super) fn section_lengths(&self) -> Vec<(&str, u64)> {
+        let tables = self.segments.iter().flat_map(|s| s.index.file().sections());
+        tables.map(|(name, section)| (name, section.length)).collect()
+    }
+
     /// Returns the number of live records.
     pub fn len(&self) -> u64 {
         self.segments.iter().map(|s| s.live.len()).sum()

@@ -374,6 +374,11 @@ impl IndexFile {
         Ok((version, count, key_count, sections))
     }
 
+    /// Returns the name and position of every section.
+    pub fn sections(&self) -> impl Iterator<Item = (&str, &SectionRef)> {
+        self.sections.iter().map(|(name, section)| (name.as_str(), section))
+    }
+
     /// Returns the path of the file.
     pub fn path(&self) -> &Path {
         &self.path
