@@ -54,6 +54,7 @@ pub mod sections;
 pub mod segment;
 mod spool;
 pub mod tag_file;
+pub mod time_blocks;
 
 pub use error::IndexError;
 pub use ingest::{IngestOptions, IngestSummary, ingest};
