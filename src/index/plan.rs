@@ -647,6 +647,26 @@ mod tests {
     }
 
     #[test]
+    fn unsorted_stored_column_falls_back_to_scan() {
+        let column = crate::index::time_blocks::encode_column(&[30, 10, 20, 40]);
+        let checksum = crc32fast::hash(&column.heads);
+        let mut decoder =
+            crate::index::codec::Decoder::section(&column.heads, 0, checksum, 0).unwrap();
+        let heads = crate::index::time_blocks::decode_heads(&mut decoder, 4).unwrap();
+        let mut universe = RoaringBitmap::new();
+        universe.insert_range(0..4);
+        let ranked = std::cell::Cell::new(false);
+        let rank = |_| {
+            ranked.set(true);
+            Some(0)
+        };
+        assert!(heads.summary.window(Some(15), Some(35), &universe, rank).is_none());
+        assert!(!ranked.get(), "an unsorted column was ranked");
+        let outside = heads.summary.window(Some(41), None, &universe, |_| None).unwrap();
+        assert!(outside.upper.is_empty());
+    }
+
+    #[test]
     fn absent_or_complex_time_needs_scan() {
         assert_eq!(window(&[10, TIME_ABSENT, 30], None, Some(100)), None);
         assert_eq!(window(&[10, TIME_COMPLEX, 30], Some(0), None), None);

@@ -582,6 +582,36 @@ pub fn decode_identities(bytes: &[u8], count: u32) -> Result<Vec<u128>, DecodeEr
 mod tests {
     use super::*;
 
+    /// Checks that each rank read through the block heads of column `key` equals a binary
+    /// search over the whole column.
+    fn check_file_ranks(file: &IndexFile, key: &str, values: &[i64]) {
+        let column = file.time_heads(key).unwrap().unwrap();
+        assert!(column.heads.summary.sorted);
+        let probes = values.iter().flat_map(|v| [v - 1, *v, v + 1]).step_by(97);
+        for time in probes.chain([i64::MIN, i64::MAX]) {
+            let expected = values.partition_point(|v| *v < time) as u32;
+            let rank = column.heads.rank(time, |block| file.time_block(&column, block));
+            assert_eq!(rank.unwrap(), expected, "rank of {time} in {key}");
+        }
+    }
+
+    #[test]
+    fn time_blocks_read_from_file() {
+        let count = 5_000u32;
+        let times: Vec<i64> =
+            (0..i64::from(count)).map(|i| 17_000_000_000_000_000 + i * 7).collect();
+        let own: Vec<i64> = times.iter().map(|t| t + 13).collect();
+        let mut index = SegmentIndex { count, times: times.clone(), ..SegmentIndex::default() };
+        index.time_columns.insert("model:received".to_string(), times.clone());
+        index.time_columns.insert("model:sent".to_string(), own.clone());
+        let file = IndexFile::from_bytes(encode_index(&index), Path::new("x.idx")).unwrap();
+        check_file_ranks(&file, "model:received", &times);
+        check_file_ranks(&file, "model:sent", &own);
+        assert_eq!(file.time_column("model:received").unwrap(), Some(times));
+        assert_eq!(file.time_column("model:sent").unwrap(), Some(own));
+        assert!(file.time_heads("model:absent").unwrap().is_none());
+    }
+
     #[test]
     fn identities_round_trip() {
         let hashes = [7u128, 3, u128::MAX, 0];

@@ -77,7 +77,8 @@ fn encode_with_block_len(values: &[i64], block_len: u32) -> EncodedColumn {
     let mut blocks = Vec::new();
     for block in values.chunks(block_len as usize) {
         let start = data.payload_len();
-        let mut previous = block.first().map_or(0, |first| first / unit);
+        let first = block.first().map_or(0, |first| first / unit);
+        let mut previous = first;
         for value in block.iter().skip(1) {
             let scaled = value / unit;
             let delta = scaled.wrapping_sub(previous);
@@ -85,7 +86,6 @@ fn encode_with_block_len(values: &[i64], block_len: u32) -> EncodedColumn {
             previous = scaled;
         }
         let checksum = crc32fast::hash(data.payload_slice(start, data.payload_len()));
-        let first = block.first().map_or(0, |first| first / unit);
         blocks.push((first, start as u64, checksum));
     }
     let data = data.into_payload();
@@ -144,8 +144,8 @@ pub fn decode_heads(decoder: &mut Decoder<'_>, count: u32) -> Result<ColumnHeads
         let first = decoder.i64()?.checked_mul(unit);
         let first = first.ok_or_else(|| decoder.error("time value out of range"))?;
         let offset = decoder.u64()?;
-        let previous_end = blocks.last().map_or(0, |b: &BlockHead| b.offset);
-        if (index == 0 && offset != 0) || offset < previous_end || offset > data_len {
+        let previous_offset = blocks.last().map_or(0, |b: &BlockHead| b.offset);
+        if (index == 0 && offset != 0) || offset < previous_offset || offset > data_len {
             return Err(decoder.error(format!("invalid time block offset {offset}")));
         }
         blocks.push(BlockHead { first, offset, checksum: decoder.u32()? });
@@ -203,15 +203,15 @@ impl ColumnHeads {
     /// Decodes every value from the whole column data, which `decoder` is positioned at.
     pub fn decode_all(&self, decoder: &mut Decoder<'_>) -> Result<Vec<i64>, DecodeError> {
         let mut values = Vec::with_capacity(self.count as usize);
-        let data_start = decoder.remaining() as u64;
+        let remaining_at_start = decoder.remaining() as u64;
         for block in 0..self.blocks.len() {
-            let position = data_start - decoder.remaining() as u64;
+            let position = remaining_at_start - decoder.remaining() as u64;
             if self.blocks.get(block).is_some_and(|head| head.offset != position) {
                 return Err(decoder.error(format!("time block {block} starts elsewhere")));
             }
             self.decode_block_values(block, decoder, &mut values)?;
         }
-        if data_start - decoder.remaining() as u64 != self.data_len {
+        if remaining_at_start - decoder.remaining() as u64 != self.data_len {
             return Err(decoder.error("the time data has another length than its heads say"));
         }
         Ok(values)
