@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
+use tagq::index::sections::IndexFile;
 use tempfile::TempDir;
 
 const EMAIL_FILES: [&str; 2] = ["email-events.csv", "ti-maildata.ndjson"];
@@ -255,6 +256,50 @@ fn lazy_section_damage_reported_on_use() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("damaged at byte"), "{stderr}");
     assert!(stderr.contains("tagq index rebuild"), "{stderr}");
+}
+
+#[test]
+fn older_index_version_needs_rebuild() {
+    let setup = Setup::new();
+    for path in setup.segment_files("idx") {
+        let mut bytes = std::fs::read(&path).unwrap();
+        // Bytes 4 to 8 of the header hold the format version, outside the table's CRC-32.
+        bytes[4..8].copy_from_slice(&2u32.to_le_bytes());
+        std::fs::write(&path, bytes).unwrap();
+    }
+    setup.cmd().args(["query", "--count", "--kind", "email", "tag:*"]).assert().code(2).stderr(
+        predicate::str::contains("format version 2")
+            .and(predicate::str::contains("tagq index rebuild")),
+    );
+    setup.ok(&["index", "rebuild"]);
+    setup.cmd().args(["query", "--count", "--kind", "email", ""]).assert().stdout("8\n");
+}
+
+/// A window that a time column's stored summary decides must not decode the column, which
+/// once cost most of a cold query. Damaging the column data shows whether it is read.
+#[test]
+fn time_window_decoded_whole_column() {
+    let setup = Setup::new();
+    for path in setup.segment_files("idx") {
+        let mut bytes = std::fs::read(&path).unwrap();
+        let file = IndexFile::from_bytes(bytes.clone(), &path).unwrap();
+        let own = "time:model:received";
+        let (data, skip) = match file.section(&format!("heads:{own}")) {
+            Some(_) => (own, 1),
+            None => ("times", 0),
+        };
+        let section = file.section(data).unwrap();
+        assert!(section.length > skip, "{data} of {} has no values", path.display());
+        bytes[(section.offset + section.length - 1) as usize] ^= 0x01;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let window = ["query", "--count", "--kind", "email", "received >= 2000-01-01"];
+    setup.cmd().args(window).assert().success().stdout("8\n");
+    let sorted = ["query", "--kind", "email", "--sort", "time", ""];
+    let output = setup.cmd().args(sorted).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("damaged at byte"), "{stderr}");
 }
 
 #[test]

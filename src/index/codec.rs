@@ -9,8 +9,9 @@
 use roaring::RoaringBitmap;
 
 /// The newest index file version this build writes and reads. Version 2 moved record
-/// identities out of the derived-structures file and split that file into sections.
-pub const VERSION: u32 = 2;
+/// identities out of the derived-structures file and split that file into sections. Version 3
+/// stores time columns in blocks behind a summary (see [`time_blocks`](super::time_blocks)).
+pub const VERSION: u32 = 3;
 
 /// Header size in bytes.
 pub const HEADER_LEN: usize = 20;

@@ -9,7 +9,7 @@ use roaring::RoaringBitmap;
 use super::error::IndexError;
 use super::plan::{SegmentParts, TimeSummary};
 use super::sections::{
-    self, FIELD_PREFIX, IndexFile, KEYS, POSTINGS, Postings, SOURCES, TIME_PREFIX,
+    self, FIELD_PREFIX, IndexFile, KEYS, POSTINGS, Postings, SOURCES, TIME_PREFIX, TimeHeads,
 };
 use super::segment::{FieldBitmaps, RefKey};
 
@@ -25,7 +25,17 @@ pub struct LazySegment {
     keys: Cell<Vec<RefKey>>,
     postings: Cell<Postings>,
     fields: BTreeMap<String, Cell<FieldBitmaps>>,
-    time_columns: BTreeMap<String, Cell<(Vec<i64>, TimeSummary)>>,
+    time_columns: BTreeMap<String, TimeCells>,
+    /// The first error of a time block read, which no section cell keeps.
+    block_error: OnceLock<Arc<IndexError>>,
+}
+
+/// A time column's heads and values, each read on first use.
+#[derive(Default)]
+struct TimeCells {
+    /// `None` when the column is missing from the table.
+    heads: Cell<Option<TimeHeads>>,
+    values: Cell<Vec<i64>>,
 }
 
 static EMPTY_POSTINGS: Postings = BTreeMap::new();
@@ -54,7 +64,7 @@ impl LazySegment {
             if let Some(key) = name.strip_prefix(FIELD_PREFIX) {
                 fields.insert(key.to_string(), OnceLock::new());
             } else if let Some(key) = name.strip_prefix(TIME_PREFIX) {
-                time_columns.insert(key.to_string(), OnceLock::new());
+                time_columns.insert(key.to_string(), TimeCells::default());
             }
         }
         Ok(LazySegment {
@@ -65,6 +75,7 @@ impl LazySegment {
             postings: OnceLock::new(),
             fields,
             time_columns,
+            block_error: OnceLock::new(),
         })
     }
 
@@ -126,8 +137,11 @@ impl LazySegment {
             self.postings.get().and_then(|r| r.as_ref().err()),
         ];
         let fields = self.fields.values().filter_map(|c| c.get()?.as_ref().err());
-        let columns = self.time_columns.values().filter_map(|c| c.get()?.as_ref().err());
-        match fixed.into_iter().flatten().chain(fields).chain(columns).next() {
+        let heads = self.time_columns.values().filter_map(|c| c.heads.get()?.as_ref().err());
+        let values = self.time_columns.values().filter_map(|c| c.values.get()?.as_ref().err());
+        let blocks = self.block_error.get();
+        let mut errors = fixed.into_iter().flatten().chain(fields).chain(heads).chain(values);
+        match errors.next().or(blocks) {
             Some(error) => Err(IndexError::Loaded(error.clone())),
             None => Ok(()),
         }
@@ -140,14 +154,15 @@ impl LazySegment {
         Some(get(cell, || self.file.required(&name, |d| sections::decode_field(d, count))))
     }
 
-    fn load_time_column(&self, key: &str) -> Option<Result<&(Vec<i64>, TimeSummary), IndexError>> {
-        let cell = self.time_columns.get(key)?;
-        let count = self.file.count;
-        Some(get(cell, || {
-            let column = self.file.time_column(key)?.unwrap_or_default();
-            let summary = TimeSummary::of(&column, count);
-            Ok((column, summary))
-        }))
+    fn load_time_heads(&self, key: &str) -> Option<&TimeHeads> {
+        let cell = &self.time_columns.get(key)?.heads;
+        get(cell, || self.file.time_heads(key)).ok()?.as_ref()
+    }
+
+    fn load_time_values(&self, key: &str) -> Option<&[i64]> {
+        let cell = &self.time_columns.get(key)?.values;
+        let values = get(cell, || Ok(self.file.time_column(key)?.unwrap_or_default()));
+        values.ok().map(Vec::as_slice)
     }
 }
 
@@ -161,9 +176,21 @@ impl SegmentParts for LazySegment {
         self.fields.contains_key(key)
     }
 
-    fn time_column(&self, key: &str) -> Option<(&[i64], Option<&TimeSummary>)> {
-        let (column, summary) = self.load_time_column(key)?.ok()?;
-        Some((column.as_slice(), Some(summary)))
+    fn time_summary(&self, key: &str) -> Option<TimeSummary> {
+        self.load_time_heads(key).map(|column| column.heads.summary)
+    }
+
+    fn time_rank(&self, key: &str, time: i64) -> Option<u32> {
+        let column = self.load_time_heads(key)?;
+        let rank = column.heads.rank(time, |block| self.file.time_block(column, block));
+        rank.map_err(|error| {
+            let _ = self.block_error.set(Arc::new(error));
+        })
+        .ok()
+    }
+
+    fn time_values(&self, key: &str) -> Option<&[i64]> {
+        self.load_time_values(key)
     }
 
     fn postings(&self) -> &Postings {

@@ -55,6 +55,7 @@ pub mod segment;
 mod spool;
 mod stats;
 pub mod tag_file;
+pub mod time_blocks;
 
 pub use error::IndexError;
 pub use ingest::{IngestOptions, IngestSummary, ingest};

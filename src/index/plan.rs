@@ -249,9 +249,15 @@ pub trait SegmentParts {
     fn field(&self, key: &str) -> Option<&FieldBitmaps>;
     /// Returns true when some record of the segment has the field.
     fn has_field(&self, key: &str) -> bool;
-    /// Returns a time column with its summary if known, or `None` when no record has an
-    /// instant in the field.
-    fn time_column(&self, key: &str) -> Option<(&[i64], Option<&TimeSummary>)>;
+    /// Returns the summary of a time column, or `None` when no record has an instant in the
+    /// field. A summary that claims nothing ([`TimeSummary::default`]) makes every window scan
+    /// the column.
+    fn time_summary(&self, key: &str) -> Option<TimeSummary>;
+    /// Returns the number of values below `time` in a time column that its summary marks
+    /// sorted, or `None` when it cannot be read.
+    fn time_rank(&self, key: &str, time: i64) -> Option<u32>;
+    /// Returns the values of a time column, or `None` when it is missing or cannot be read.
+    fn time_values(&self, key: &str) -> Option<&[i64]>;
     /// Returns the postings.
     fn postings(&self) -> &Postings;
 }
@@ -265,8 +271,17 @@ impl SegmentParts for SegmentIndex {
         self.fields.contains_key(key)
     }
 
-    fn time_column(&self, key: &str) -> Option<(&[i64], Option<&TimeSummary>)> {
-        self.time_columns.get(key).map(|column| (column.as_slice(), None))
+    fn time_summary(&self, key: &str) -> Option<TimeSummary> {
+        self.time_columns.get(key).map(|_| TimeSummary::default())
+    }
+
+    fn time_rank(&self, key: &str, time: i64) -> Option<u32> {
+        let column = self.time_columns.get(key)?;
+        u32::try_from(column.partition_point(|t| *t < time)).ok()
+    }
+
+    fn time_values(&self, key: &str) -> Option<&[i64]> {
+        self.time_columns.get(key).map(Vec::as_slice)
     }
 
     fn postings(&self) -> &Postings {
@@ -290,7 +305,7 @@ pub struct SegmentEval<'a> {
 }
 
 /// The range and order of one time column, which let a time window skip the column scan.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TimeSummary {
     /// Earliest and latest instant in the column, if it contains any.
     pub range: Option<(i64, i64)>,
@@ -316,13 +331,14 @@ impl TimeSummary {
 
     /// Returns the exact bounds of a window over `universe` without a scan: all or none of
     /// the records when the column's range lies inside or outside the window, or an id
-    /// range of a sorted column. Returns `None` when the column must be scanned.
+    /// range of a sorted column, whose ends `rank` gives as the number of values below a
+    /// time. Returns `None` when the column must be scanned.
     fn window(
         &self,
-        column: &[i64],
         start: Option<i64>,
         end: Option<i64>,
         universe: &RoaringBitmap,
+        rank: impl Fn(i64) -> Option<u32>,
     ) -> Option<Bounds> {
         if !self.all_instants {
             return None;
@@ -338,15 +354,21 @@ impl TimeSummary {
         if !self.sorted {
             return None;
         }
-        let first = column.partition_point(|t| start.is_some_and(|s| *t < s));
-        let last = column.partition_point(|t| end.is_none_or(|e| *t < e));
-        let first = u32::try_from(first).ok()?;
-        let last = u32::try_from(last.max(first as usize)).ok()?;
+        let first = match start {
+            Some(start) => rank(start)?,
+            None => 0,
+        };
+        let last = match end {
+            Some(end) => Some(rank(end)?.max(first)),
+            None => None,
+        };
         // Trimming the universe costs far less than building the range as a bitmap when a
         // window spans most of a segment.
         let mut ids = universe.clone();
         ids.remove_range(..first);
-        ids.remove_range(last..);
+        if let Some(last) = last {
+            ids.remove_range(last..);
+        }
         Some(Bounds::exact(ids))
     }
 }
@@ -423,7 +445,7 @@ impl SegmentEval<'_> {
         end: Option<i64>,
         universe: &RoaringBitmap,
     ) -> Bounds {
-        let Some((column, summary)) = self.index.time_column(field) else {
+        let Some(summary) = self.index.time_summary(field) else {
             // No record contains an instant here. A field absent everywhere matches nothing,
             // while text values must be tested.
             return if self.index.has_field(field) {
@@ -432,9 +454,14 @@ impl SegmentEval<'_> {
                 Bounds::exact(RoaringBitmap::new())
             };
         };
-        if let Some(bounds) = summary.and_then(|s| s.window(column, start, end, universe)) {
+        let rank = |time| self.index.time_rank(field, time);
+        if let Some(bounds) = summary.window(start, end, universe, rank) {
             return bounds;
         }
+        let Some(column) = self.index.time_values(field) else {
+            // The column could not be read; the caller reports that error after the plan.
+            return Bounds::unknown(universe);
+        };
         let mut lower = RoaringBitmap::new();
         let mut complex = RoaringBitmap::new();
         for id in universe {
@@ -595,7 +622,8 @@ mod tests {
         let summary = TimeSummary::of(column, column.len() as u32);
         let mut universe = RoaringBitmap::new();
         universe.insert_range(0..column.len() as u32);
-        let bounds = summary.window(column, start, end, &universe)?;
+        let rank = |time| u32::try_from(column.partition_point(|t| *t < time)).ok();
+        let bounds = summary.window(start, end, &universe, rank)?;
         assert!(bounds.unsure.is_empty());
         Some(bounds.upper.iter().collect())
     }
@@ -616,6 +644,26 @@ mod tests {
         assert_eq!(window(&column, Some(31), None), Some(vec![]));
         assert_eq!(window(&column, None, Some(10)), Some(vec![]));
         assert_eq!(window(&column, Some(15), Some(25)), None);
+    }
+
+    #[test]
+    fn unsorted_stored_column_falls_back_to_scan() {
+        let column = crate::index::time_blocks::encode_column(&[30, 10, 20, 40]);
+        let checksum = crc32fast::hash(&column.heads);
+        let mut decoder =
+            crate::index::codec::Decoder::section(&column.heads, 0, checksum, 0).unwrap();
+        let heads = crate::index::time_blocks::decode_heads(&mut decoder, 4).unwrap();
+        let mut universe = RoaringBitmap::new();
+        universe.insert_range(0..4);
+        let ranked = std::cell::Cell::new(false);
+        let rank = |_| {
+            ranked.set(true);
+            Some(0)
+        };
+        assert!(heads.summary.window(Some(15), Some(35), &universe, rank).is_none());
+        assert!(!ranked.get(), "an unsorted column was ranked");
+        let outside = heads.summary.window(Some(41), None, &universe, |_| None).unwrap();
+        assert!(outside.upper.is_empty());
     }
 
     #[test]

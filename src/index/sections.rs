@@ -11,13 +11,14 @@
 //! - `keys`: the distinct user reference keys;
 //! - `postings`: records per (role, key index);
 //! - `field:KEY`: the per-value bitmaps of one field (see [`field_key`](super::segment::field_key));
-//! - `time:KEY`: the time column of one model field.
+//! - `time:KEY`: the time column of one model field;
+//! - `heads:NAME`: the summary and block heads of the time data in section `NAME`.
 //!
-//! Time values (100-nanosecond ticks, see [`Timestamp`](crate::time::Timestamp)) are stored as
-//! varints of the zigzagged difference to the previous value, in the largest unit of 1 s,
-//! 1 ms, 1 µs or one tick that divides every value, so a sorted column with second resolution
-//! takes about one byte per record. A time column equal to the record times is stored as a
-//! reference to them.
+//! Time values (100-nanosecond ticks, see [`Timestamp`](crate::time::Timestamp)) are stored in
+//! blocks of varint differences (see [`time_blocks`](super::time_blocks)). They use the
+//! largest unit of 1 s, 1 ms, 1 µs or one tick that divides every value, so a sorted column
+//! with second resolution takes about one byte per record. A time column equal to the record times is
+//! stored as a reference to them.
 //!
 //! A `.ids` file holds the 128-bit hash of each record's identity with its record id, sorted
 //! by hash. Only ingest reads it, to find the records that a new copy replaces.
@@ -33,14 +34,21 @@ use super::codec::{DecodeError, Decoder, Encoder, HEADER_LEN};
 use super::error::{IndexError, io_error};
 use super::files::damaged;
 use super::segment::{FieldBitmaps, INDEX_MAGIC, RefKey, SegmentIndex, role_code, role_from_code};
+use super::time_blocks::{self, ColumnHeads};
 
 /// Magic of a record identity file.
 pub const IDENTITY_MAGIC: &[u8; 4] = b"TQID";
 /// The oldest `.idx` version this build reads.
-const OLDEST_INDEX_VERSION: u32 = 2;
+const OLDEST_INDEX_VERSION: u32 = 3;
 
 /// Name of the record time section.
 pub const TIMES: &str = "times";
+/// Prefix of the section that contains the summary and block heads of a time data section.
+pub const HEADS_PREFIX: &str = "heads:";
+/// First byte of a time column section whose data follows.
+const TIME_OWN: u8 = 0;
+/// The only byte of a time column section equal to the record times.
+const TIME_REFERENCE: u8 = 1;
 /// Name of the records-per-source section.
 pub const SOURCES: &str = "sources";
 /// Name of the reference key section.
@@ -51,6 +59,11 @@ pub const POSTINGS: &str = "postings";
 pub const FIELD_PREFIX: &str = "field:";
 /// Prefix of a time column section.
 pub const TIME_PREFIX: &str = "time:";
+
+/// Returns the name of the heads section of time data section `data`.
+pub fn heads_name(data: &str) -> String {
+    format!("{HEADS_PREFIX}{data}")
+}
 
 /// The position and length of a section in its file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,12 +76,25 @@ pub struct SectionRef {
     pub checksum: u32,
 }
 
+/// The heads of a time column with the place of its data.
+#[derive(Clone, Debug)]
+pub struct TimeHeads {
+    /// Summary and block heads.
+    pub heads: ColumnHeads,
+    /// Name of the section that contains the data: the column's own or the record times.
+    data: String,
+    /// Offset of the data in that section.
+    data_start: u64,
+}
+
 /// Encodes the derived structures in the sectioned layout. Bitmaps are written with the
 /// containers they have: run containers would shrink the records-per-source bitmaps, but
 /// they made queries slower (see the index section of `BENCHMARKS.md`).
 pub fn encode_index(index: &SegmentIndex) -> Vec<u8> {
+    let times = time_blocks::encode_column(&index.times);
     let mut sections: Vec<(String, Vec<u8>)> = vec![
-        (TIMES.to_string(), encode_times(&index.times)),
+        (heads_name(TIMES), times.heads),
+        (TIMES.to_string(), times.data),
         (SOURCES.to_string(), encode_sources(index)),
         (KEYS.to_string(), encode_keys(&index.keys)),
         (POSTINGS.to_string(), encode_postings(index)),
@@ -77,14 +103,16 @@ pub fn encode_index(index: &SegmentIndex) -> Vec<u8> {
         sections.push((format!("{FIELD_PREFIX}{name}"), encode_field(field)));
     }
     for (name, column) in &index.time_columns {
-        let mut encoder = Encoder::default();
+        let section = format!("{TIME_PREFIX}{name}");
         if *column == index.times {
-            encoder.u8(1);
+            sections.push((section, vec![TIME_REFERENCE]));
         } else {
-            encoder.u8(0);
-            encoder.bytes(&encode_times(column));
+            let encoded = time_blocks::encode_column(column);
+            sections.push((heads_name(&section), encoded.heads));
+            let mut data = vec![TIME_OWN];
+            data.extend_from_slice(&encoded.data);
+            sections.push((section, data));
         }
-        sections.push((format!("{TIME_PREFIX}{name}"), encoder.into_payload()));
     }
     let table_len: usize =
         4 + 4 + 8 + sections.iter().map(|(name, _)| 8 + name.len() + 8 + 8 + 4).sum::<usize>();
@@ -106,49 +134,6 @@ pub fn encode_index(index: &SegmentIndex) -> Vec<u8> {
         file.extend_from_slice(&bytes);
     }
     file
-}
-
-/// Units of stored time values, in ticks of 100 ns: 1 s, 1 ms and 1 µs.
-const TIME_UNITS: [i64; 3] = [10_000_000, 10_000, 10];
-
-/// Encodes time values as zigzagged varint differences in the largest unit that divides
-/// every value.
-fn encode_times(values: &[i64]) -> Vec<u8> {
-    let unit =
-        TIME_UNITS.into_iter().find(|unit| values.iter().all(|t| t % unit == 0)).unwrap_or(1);
-    let mut encoder = Encoder::default();
-    encoder.varint(unit as u64);
-    encoder.len(values.len());
-    let mut previous = 0i64;
-    for value in values {
-        let scaled = value / unit;
-        let delta = scaled.wrapping_sub(previous);
-        encoder.varint(((delta << 1) ^ (delta >> 63)) as u64);
-        previous = scaled;
-    }
-    encoder.into_payload()
-}
-
-/// Decodes time values written by [`encode_times`]; `count` is the expected number.
-fn decode_times(decoder: &mut Decoder<'_>, count: u32) -> Result<Vec<i64>, DecodeError> {
-    let unit = decoder.varint()?;
-    if !TIME_UNITS.contains(&(unit as i64)) && unit != 1 {
-        return Err(decoder.error(format!("invalid time unit {unit}")));
-    }
-    let length = decoder.len(1)?;
-    if length != count as usize {
-        return Err(decoder.error(format!("{length} time values for {count} records")));
-    }
-    let mut values = Vec::with_capacity(length);
-    let mut previous = 0i64;
-    for _ in 0..length {
-        let zigzag = decoder.varint()?;
-        let delta = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
-        previous = previous.wrapping_add(delta);
-        let value = previous.checked_mul(unit as i64);
-        values.push(value.ok_or_else(|| decoder.error("time value out of range"))?);
-    }
-    Ok(values)
 }
 
 fn encode_sources(index: &SegmentIndex) -> Vec<u8> {
@@ -250,25 +235,6 @@ pub fn decode_field(decoder: &mut Decoder<'_>, count: u32) -> Result<FieldBitmap
         field.values.insert(value, checked_bitmap(decoder, count)?);
     }
     Ok(field)
-}
-
-/// Decodes a time column section; `times` supplies the record times when the column refers
-/// to them.
-pub fn decode_time_column(
-    decoder: &mut Decoder<'_>,
-    count: u32,
-    times: &dyn Fn() -> Result<Vec<i64>, DecodeError>,
-) -> Result<Vec<i64>, DecodeError> {
-    match decoder.u8()? {
-        0 => decode_times(decoder, count),
-        1 => times(),
-        other => Err(decoder.error(format!("invalid time column form {other}"))),
-    }
-}
-
-/// Decodes the record time section.
-pub fn decode_record_times(decoder: &mut Decoder<'_>, count: u32) -> Result<Vec<i64>, DecodeError> {
-    decode_times(decoder, count)
 }
 
 /// Reads a bitmap and checks that it names only records of the segment.
@@ -384,6 +350,11 @@ impl IndexFile {
         &self.path
     }
 
+    /// Returns the place of section `name`, or `None` when the file has no such section.
+    pub fn section(&self, name: &str) -> Option<SectionRef> {
+        self.sections.get(name).copied()
+    }
+
     /// Returns the names of the sections.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.sections.keys().map(String::as_str)
@@ -436,16 +407,6 @@ impl IndexFile {
         Ok(bytes)
     }
 
-    /// Reads the record times.
-    ///
-    /// # Errors
-    ///
-    /// As [`IndexFile::read`], and a missing section is damage too.
-    pub fn times(&self) -> Result<Vec<i64>, IndexError> {
-        let count = self.count;
-        self.required(TIMES, |d| decode_times(d, count))
-    }
-
     /// Reads a section that every file has.
     pub fn required<T>(
         &self,
@@ -459,25 +420,100 @@ impl IndexFile {
         })
     }
 
-    /// Reads a time column section, or `None` when the segment has no such column.
-    pub fn time_column(&self, key: &str) -> Result<Option<Vec<i64>>, IndexError> {
+    /// Reads the record times.
+    ///
+    /// # Errors
+    ///
+    /// As [`IndexFile::read`], and a missing section is damage too.
+    pub fn times(&self) -> Result<Vec<i64>, IndexError> {
+        let heads = self.required_heads(TIMES)?;
+        self.required(TIMES, |d| heads.decode_all(d))
+    }
+
+    /// Reads the heads of time data section `data`, which must exist.
+    fn required_heads(&self, data: &str) -> Result<ColumnHeads, IndexError> {
         let count = self.count;
-        let name = format!("{TIME_PREFIX}{key}");
-        let Some(section) = self.sections.get(&name) else { return Ok(None) };
-        let bytes = self.read_bytes(section)?;
-        let mut decoder = Decoder::section(&bytes, section.offset, section.checksum, self.version)
-            .map_err(|e| damaged(&self.path, e))?;
-        let form = decoder.u8().map_err(|e| damaged(&self.path, e))?;
-        let column = match form {
-            0 => decode_times(&mut decoder, count).map_err(|e| damaged(&self.path, e))?,
-            1 => self.times()?,
-            other => {
-                let error = decoder.error(format!("invalid time column form {other}"));
-                return Err(damaged(&self.path, error));
-            }
+        self.required(&heads_name(data), |d| time_blocks::decode_heads(d, count))
+    }
+
+    /// Reads the heads of a time column without its values, with the section that contains its
+    /// data and the offset of that data in the section. Returns `None` when the segment has no
+    /// such column.
+    ///
+    /// # Errors
+    ///
+    /// As [`IndexFile::read`].
+    pub fn time_heads(&self, key: &str) -> Result<Option<TimeHeads>, IndexError> {
+        let section = format!("{TIME_PREFIX}{key}");
+        if !self.sections.contains_key(&section) {
+            return Ok(None);
+        }
+        // A column with its own data has a heads section, and its form byte is checked when
+        // the whole column is read. A reference is one byte, so it is read and checked here.
+        let heads_section = heads_name(&section);
+        let (data, data_start) = if self.sections.contains_key(&heads_section) {
+            (section, 1)
+        } else {
+            self.required(&section, |decoder| match decoder.u8()? {
+                TIME_REFERENCE => Ok(()),
+                form => Err(decoder.error(format!("invalid time column form {form}"))),
+            })?;
+            (TIMES.to_string(), 0)
         };
-        decoder.end().map_err(|e| damaged(&self.path, e))?;
-        Ok(Some(column))
+        let heads = self.required_heads(&data)?;
+        Ok(Some(TimeHeads { heads, data, data_start }))
+    }
+
+    /// Reads and decodes one block of a time column whose heads `time_heads` returned.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`IndexError::Damaged`] when the block lies outside its section or fails its
+    /// CRC-32.
+    pub fn time_block(&self, column: &TimeHeads, block: usize) -> Result<Vec<i64>, IndexError> {
+        let damage = |reason: String, offset: u64| IndexError::Damaged {
+            path: self.path.clone(),
+            offset,
+            reason,
+        };
+        let Some(section) = self.sections.get(&column.data) else {
+            let reason = format!("the section {} is missing", column.data);
+            return Err(damage(reason, HEADER_LEN as u64));
+        };
+        let range = column.heads.block_range(block);
+        let data_len = column.heads.data_len.checked_add(column.data_start);
+        let Some(((start, end), data_len)) = range.zip(data_len) else {
+            return Err(damage(format!("time block {block} does not exist"), section.offset));
+        };
+        if data_len != section.length {
+            let reason = format!("{} bytes of time data, its heads say {data_len}", section.length);
+            return Err(damage(reason, section.offset));
+        }
+        let offset = section.offset + column.data_start + start;
+        let part = SectionRef { offset, length: end.saturating_sub(start), checksum: 0 };
+        let bytes = self.read_bytes(&part)?;
+        column.heads.decode_block(block, &bytes, offset).map_err(|e| damaged(&self.path, e))
+    }
+
+    /// Reads a time column section, or `None` when the segment has no such column.
+    ///
+    /// # Errors
+    ///
+    /// As [`IndexFile::read`].
+    pub fn time_column(&self, key: &str) -> Result<Option<Vec<i64>>, IndexError> {
+        let name = format!("{TIME_PREFIX}{key}");
+        let own_heads = self.sections.contains_key(&heads_name(&name));
+        let heads = if own_heads { Some(self.required_heads(&name)?) } else { None };
+        let column = self.read(&name, |decoder| match (decoder.u8()?, &heads) {
+            (TIME_OWN, Some(heads)) => heads.decode_all(decoder).map(Some),
+            (TIME_REFERENCE, None) => Ok(None),
+            (form, _) => Err(decoder.error(format!("invalid time column form {form}"))),
+        })?;
+        match column {
+            None => Ok(None),
+            Some(Some(values)) => Ok(Some(values)),
+            Some(None) => self.times().map(Some),
+        }
     }
 
     /// Reads every section into a [`SegmentIndex`].
@@ -551,25 +587,34 @@ pub fn decode_identities(bytes: &[u8], count: u32) -> Result<Vec<u128>, DecodeEr
 mod tests {
     use super::*;
 
-    fn round_trip_times(values: &[i64]) -> Vec<i64> {
-        let bytes = encode_times(values);
-        let mut decoder = Decoder::section(&bytes, 0, crc32fast::hash(&bytes), 2).unwrap();
-        let decoded = decode_times(&mut decoder, values.len() as u32).unwrap();
-        decoder.end().unwrap();
-        decoded
+    /// Checks that each rank read through the block heads of column `key` equals a binary
+    /// search over the whole column.
+    fn check_file_ranks(file: &IndexFile, key: &str, values: &[i64]) {
+        let column = file.time_heads(key).unwrap().unwrap();
+        assert!(column.heads.summary.sorted);
+        let probes = values.iter().flat_map(|v| [v - 1, *v, v + 1]).step_by(97);
+        for time in probes.chain([i64::MIN, i64::MAX]) {
+            let expected = values.partition_point(|v| *v < time) as u32;
+            let rank = column.heads.rank(time, |block| file.time_block(&column, block));
+            assert_eq!(rank.unwrap(), expected, "rank of {time} in {key}");
+        }
     }
 
     #[test]
-    fn times_round_trip_with_markers() {
-        let values = [i64::MIN, i64::MIN + 1, 0, -5, i64::MAX, 1_717_200_000_000_001];
-        assert_eq!(round_trip_times(&values), values);
-    }
-
-    #[test]
-    fn sorted_seconds_take_one_byte_each() {
-        let values: Vec<i64> = (0..1000).map(|i| 17_172_000_000_000_000 + i * 30_000_000).collect();
-        assert_eq!(round_trip_times(&values), values);
-        assert!(encode_times(&values).len() < 1000 + 32);
+    fn time_blocks_read_from_file() {
+        let count = 5_000u32;
+        let times: Vec<i64> =
+            (0..i64::from(count)).map(|i| 17_000_000_000_000_000 + i * 7).collect();
+        let own: Vec<i64> = times.iter().map(|t| t + 13).collect();
+        let mut index = SegmentIndex { count, times: times.clone(), ..SegmentIndex::default() };
+        index.time_columns.insert("model:received".to_string(), times.clone());
+        index.time_columns.insert("model:sent".to_string(), own.clone());
+        let file = IndexFile::from_bytes(encode_index(&index), Path::new("x.idx")).unwrap();
+        check_file_ranks(&file, "model:received", &times);
+        check_file_ranks(&file, "model:sent", &own);
+        assert_eq!(file.time_column("model:received").unwrap(), Some(times));
+        assert_eq!(file.time_column("model:sent").unwrap(), Some(own));
+        assert!(file.time_heads("model:absent").unwrap().is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::files::identity_file;
 use super::query::Index;
-use super::sections::{FIELD_PREFIX, TIME_PREFIX};
+use super::sections::{FIELD_PREFIX, HEADS_PREFIX, TIME_PREFIX};
 use super::tag_file::TAG_FILE;
 
 /// Sizes of an open index, summed over its segments.
@@ -26,8 +26,9 @@ pub struct IndexStats {
     /// Bytes of the stored tag bitmaps (`tag-bitmaps.bin`), 0 before the first query.
     pub tag_bitmap_bytes: u64,
     /// Bytes of the `.idx` sections by kind: `postings`, `keys`, `times`, `sources`, `fields`
-    /// (per-value bitmaps of every field) and `time columns`. The rest of each `.idx` file is
-    /// its header and section table.
+    /// (per-value bitmaps of every field), `time columns` and `time block heads` (the summary
+    /// and block index of each time column). The rest of each `.idx` file is its header and
+    /// section table.
     pub sections: BTreeMap<String, u64>,
 }
 
@@ -63,6 +64,8 @@ fn section_kind(name: &str) -> &str {
         "fields"
     } else if name.starts_with(TIME_PREFIX) {
         "time columns"
+    } else if name.starts_with(HEADS_PREFIX) {
+        "time block heads"
     } else {
         name
     }
