@@ -14,6 +14,7 @@ use super::files;
 use super::lazy::LazySegment;
 use super::manifest::{Manifest, Source};
 use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet};
+use super::record_keys::RecordKeys;
 use super::refresh::{KeysByUser, keys_by_user};
 use super::segment::{StoredBody, StoredRecord};
 use super::tag_file::{self, DirectoryKey, SegmentTags, StoredTag, TagFile};
@@ -90,6 +91,9 @@ struct Segment {
     index: LazySegment,
     live: RoaringBitmap,
     records: OnceLock<Arc<Vec<StoredRecord>>>,
+    /// The keys of each record, built when a tag bitmap update first needs them. They
+    /// depend only on the postings, so every session of the index shares them.
+    record_keys: OnceLock<RecordKeys>,
 }
 
 impl Index {
@@ -128,6 +132,7 @@ impl Index {
                     index,
                     live,
                     records: OnceLock::new(),
+                    record_keys: OnceLock::new(),
                 })
             })
             .collect::<Vec<Result<Segment, IndexError>>>();
@@ -376,6 +381,7 @@ impl<'a> Session<'a> {
                 old: (self.lookup, old_users),
                 new: (lookup, new_users),
                 same_users: same_directory.then(|| next.keys_by_user(segment)),
+                record_keys: &data.record_keys,
             };
             for (key, (selection, bitmap)) in cache.iter() {
                 let bitmap = change.apply(key.0, selection, bitmap);
