@@ -1,6 +1,6 @@
-//! Tag bitmap updates when users lose a tag: a warm session moved to the changed catalog or
-//! directory with `Session::refresh` must return what a new session returns, and the
-//! records where another user of the role still carries the tag must keep it.
+//! Tag bitmap updates when users lose a tag. A warm session moved to the changed catalog or
+//! directory with `Session::refresh` must return what a new session returns. Records where
+//! another user of the role still carries the tag must keep it.
 
 use std::path::Path;
 
@@ -9,8 +9,8 @@ use tagq::directory::Directory;
 use tagq::index::{self, Index, IngestOptions, QueryRequest, Session};
 use tagq::records::RecordKind;
 
-/// Directory with users 0 to 4, the group team-a with `team_a`, and team-b, which holds
-/// team-a (a nested group).
+/// Directory with users 0 to 4, the group team-a with the users `team_a`, and team-b, whose
+/// only member is team-a (a nested group).
 fn directory(team_a: &[usize]) -> Directory {
     let mut csv = String::from("id,kind,address,display_name,aliases,mailbox,members\n");
     for user in 0..5 {

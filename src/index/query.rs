@@ -346,7 +346,9 @@ impl<'a> Session<'a> {
     /// Moves the session to a changed catalog or directory, updating the tag bitmaps built so
     /// far. The postings of reference keys whose user gained a selected tag are ORed in. The
     /// records of keys whose user lost it are checked again, and those where another user of
-    /// the role still carries a selected tag are kept. With `same_directory`, the caller
+    /// the role still carries a selected tag are kept. That check reads each record's keys
+    /// from a mapping that the first removal in a segment builds from all its postings, and
+    /// that later sessions of the index reuse. With `same_directory`, the caller
     /// states that `lookup` resolves references like the old lookup (only tags or members
     /// changed), so the resolved users are reused instead of being resolved again.
     pub fn refresh<'b>(self, lookup: &'b dyn TagLookup, same_directory: bool) -> Session<'b>
