@@ -49,6 +49,7 @@ pub mod manifest;
 pub mod plan;
 mod query;
 mod rebuild;
+mod record_keys;
 mod refresh;
 pub mod sections;
 pub mod segment;

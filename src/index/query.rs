@@ -14,6 +14,7 @@ use super::files;
 use super::lazy::LazySegment;
 use super::manifest::{Manifest, Source};
 use super::plan::{self, Plan, SegmentEval, TagCache, TagCacheKey, TagSet};
+use super::record_keys::RecordKeys;
 use super::refresh::{KeysByUser, keys_by_user};
 use super::segment::{StoredBody, StoredRecord};
 use super::tag_file::{self, DirectoryKey, SegmentTags, StoredTag, TagFile};
@@ -90,6 +91,9 @@ struct Segment {
     index: LazySegment,
     live: RoaringBitmap,
     records: OnceLock<Arc<Vec<StoredRecord>>>,
+    /// The keys of each record, built when a tag bitmap update first needs them. They
+    /// depend only on the postings, so every session of the index shares them.
+    record_keys: OnceLock<RecordKeys>,
 }
 
 impl Index {
@@ -128,6 +132,7 @@ impl Index {
                     index,
                     live,
                     records: OnceLock::new(),
+                    record_keys: OnceLock::new(),
                 })
             })
             .collect::<Vec<Result<Segment, IndexError>>>();
@@ -352,7 +357,9 @@ impl<'a> Session<'a> {
     /// Moves the session to a changed catalog or directory, updating the tag bitmaps built so
     /// far. The postings of reference keys whose user gained a selected tag are ORed in. The
     /// records of keys whose user lost it are checked again, and those where another user of
-    /// the role still carries a selected tag are kept. With `same_directory`, the caller
+    /// the role still carries a selected tag are kept. That check reads each record's keys
+    /// from a mapping that the first removal in a segment builds from all its postings, and
+    /// that later sessions of the index reuse. With `same_directory`, the caller
     /// states that `lookup` resolves references like the old lookup (only tags or members
     /// changed), so the resolved users are reused instead of being resolved again.
     pub fn refresh<'b>(self, lookup: &'b dyn TagLookup, same_directory: bool) -> Session<'b>
@@ -387,6 +394,7 @@ impl<'a> Session<'a> {
                 old: (self.lookup, old_users),
                 new: (lookup, new_users),
                 same_users: same_directory.then(|| next.keys_by_user(segment)),
+                record_keys: &data.record_keys,
             };
             for (key, (selection, bitmap)) in cache.iter() {
                 let bitmap = change.apply(key.0, selection, bitmap);

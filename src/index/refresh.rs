@@ -1,8 +1,11 @@
 //! Incremental maintenance of tag bitmaps when memberships or the directory change.
 
+use std::sync::OnceLock;
+
 use roaring::RoaringBitmap;
 
 use super::plan::{TagSet, carries, tag_set};
+use super::record_keys::RecordKeys;
 use super::sections::Postings;
 use crate::catalog::{TagLookup, UserId};
 use crate::filter::resolved::TagMatch;
@@ -32,6 +35,8 @@ pub struct TagChange<'a> {
     pub new: Resolved<'a>,
     /// The keys by user, when both lookups resolve every key to the same user.
     pub same_users: Option<&'a KeysByUser>,
+    /// The keys of each record, built from `postings` when a record first loses a carrier.
+    pub record_keys: &'a OnceLock<RecordKeys>,
 }
 
 const ROLES: [Role; 3] = [Role::User, Role::Sender, Role::Recipient];
@@ -51,35 +56,28 @@ impl TagChange<'_> {
             && let Some(old) = carrier_list(self.old.0, &old_tags)
             && let Some(new) = carrier_list(self.new.0, &new_tags)
         {
-            return self.apply_by_users(role, keys, &old, &new, bitmap);
+            return self.apply_by_users(role, keys, (&old, &new), &new_tags, bitmap);
         }
         self.apply_by_keys(role, &old_tags, &new_tags, bitmap)
     }
 
-    /// Updates the bitmap from the users that gained or lost a selected tag, touching only
-    /// their keys' postings and, for lost records, the keys of the remaining carriers.
+    /// Updates the bitmap from the users that gained or lost a selected tag (`carriers`, old
+    /// and new), touching only their keys' postings and the keys of the records that lost a
+    /// carrier.
     fn apply_by_users(
         &self,
         role: Option<Role>,
         keys: &KeysByUser,
-        old: &[UserId],
-        new: &[UserId],
+        carriers: (&[UserId], &[UserId]),
+        new_tags: &TagSet,
         bitmap: &RoaringBitmap,
     ) -> RoaringBitmap {
-        let (gained_users, lost_users) = sorted_difference(old, new);
+        let (gained_users, lost_users) = sorted_difference(carriers.0, carriers.1);
         let gained = self.postings_of(role, keys, &gained_users);
         let lost = self.postings_of(role, keys, &lost_users);
         let mut result = bitmap - &lost;
         if !lost.is_empty() {
-            for user in new {
-                for key in keys_of(keys, *user) {
-                    for posting in self.role_postings(role, key) {
-                        if !posting.is_disjoint(&lost) {
-                            result |= posting & &lost;
-                        }
-                    }
-                }
-            }
+            result |= self.still_carried(role, new_tags, &lost);
         }
         result | gained
     }
@@ -137,23 +135,16 @@ impl TagChange<'_> {
     }
 
     /// Returns the records of `touched` where some user of the role carries a tag under the
-    /// new lookup.
+    /// new lookup. Each record's own keys are checked, so the cost follows the number of
+    /// touched records and their keys, whatever the number of carriers.
     fn still_carried(
         &self,
         role: Option<Role>,
         tags: &TagSet,
         touched: &RoaringBitmap,
     ) -> RoaringBitmap {
-        let mut kept = RoaringBitmap::new();
-        for ((posting_role, key), postings) in self.postings {
-            if role.is_some_and(|r| r != *posting_role) || postings.is_disjoint(touched) {
-                continue;
-            }
-            if carries(self.new.0, self.new.1, *key, tags) {
-                kept |= postings & touched;
-            }
-        }
-        kept
+        let record_keys = self.record_keys.get_or_init(|| RecordKeys::build(self.postings));
+        record_keys.still_carried(role, touched, |key| carries(self.new.0, self.new.1, key, tags))
     }
 }
 
