@@ -475,3 +475,26 @@ fn index_stats_table_and_empty_store() {
         .stdout(predicate::str::contains("segments                      0"))
         .stderr(predicate::str::contains("the index is empty"));
 }
+
+#[test]
+fn ingest_rejects_directory_as_records() {
+    let setup = Setup::new();
+    let directory = fixture("directory.csv");
+    setup
+        .cmd()
+        .args(["ingest", directory.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "directory.csv:2: the columns (id, kind, address, display_name, aliases, mailbox, \
+             members) match no email, alert or campaign export",
+        ))
+        .stderr(predicate::str::contains("added no records"));
+    setup.cmd().args(["query", "--count", ""]).assert().stdout("15\n");
+    setup
+        .cmd()
+        .args(["ingest", "--kind", "alert", directory.to_str().unwrap()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("added 10 alert(s)"));
+}

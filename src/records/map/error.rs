@@ -27,6 +27,19 @@ pub enum MapError {
         /// The JSON type found (`array`, `string`, ...).
         found: &'static str,
     },
+    /// The item's columns match no email, alert or campaign export.
+    #[error(
+        "{file}:{line}: the columns ({columns}) match no email, alert or campaign export; \
+         check the file, or pass --kind email|alert|campaign to read it as that kind"
+    )]
+    UnknownShape {
+        /// Input file, or `-` for standard input.
+        file: Arc<str>,
+        /// 1-based line where the item starts.
+        line: u64,
+        /// The first column names of the item.
+        columns: String,
+    },
     /// A time column contains a value that is not a supported timestamp.
     #[error(
         "{file}:{line}: column '{column}': invalid timestamp '{value}'; expected ISO-8601 \

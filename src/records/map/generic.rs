@@ -67,6 +67,31 @@ pub(crate) const CAMPAIGN_SENDER_COLUMNS: &[Column] =
 /// Id columns of records without a format-specific id.
 pub(crate) const ID_COLUMNS: &[Column] = columns!["Id", "RecordId", "EventId", "ReportId"];
 
+/// Columns that only alert exports have. Generic names such as `Id`, `Name` or `Date` are left
+/// out, since directory and member lists have them too.
+const ALERT_COLUMNS: &[Column] = columns![
+    "Title",
+    "AlertName",
+    "AlertDisplayName",
+    "Severity",
+    "AlertSeverity",
+    "Status",
+    "AlertStatus",
+    "Category",
+    "AlertCategory",
+    "AlertId",
+    "ProviderAlertId",
+    "SystemAlertId",
+    "DetectionSource",
+    "IncidentId",
+    "AlertCreationTime",
+];
+
+/// Returns true when the columns name a field that only alerts have.
+pub(crate) fn has_alert_columns(source: &Source) -> bool {
+    ALERT_COLUMNS.iter().any(|c| source.get_column(c).is_some())
+}
+
 /// Returns true when the columns name a sender or a recipient.
 pub(crate) fn has_mail_columns(source: &Source) -> bool {
     SENDER_COLUMNS.iter().chain(RECIPIENT_COLUMNS).any(|c| source.get_column(c).is_some())

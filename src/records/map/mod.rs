@@ -10,7 +10,9 @@
 //!   AIR investigations (alert);
 //! - Microsoft Graph security alerts with `evidence[]`, and Graph `analyzedEmail`;
 //! - campaign exports (a `Campaign ID` or `CampaignId` column);
-//! - anything else: emails when a sender or recipient column exists, alerts otherwise.
+//! - anything else: emails when a sender or recipient column exists, alerts when a column that
+//!   only alerts have exists (title, severity, status, category, alert id), and otherwise a
+//!   [`MapError::UnknownShape`] error, so that a directory or member list is not read as alerts.
 //!
 //! [`MapContext::kind`] overrides the detected kind: the item is then mapped by the generic
 //! rules of that kind.
@@ -129,6 +131,10 @@ enum Family {
     AirInvestigation,
     /// A Graph or incidents API alert.
     GraphAlert,
+    /// A row whose columns name no sender, recipient, campaign or alert field, such as a
+    /// directory or member list given to `ingest` by mistake. It is rejected unless a record
+    /// kind is given.
+    Unrecognised,
 }
 
 impl Family {
@@ -151,7 +157,9 @@ impl Family {
 
     fn with_override(self, kind: Option<RecordKind>) -> Family {
         match kind {
-            Some(kind) if kind != self.kind() => Family::generic(kind),
+            Some(kind) if kind != self.kind() || self == Family::Unrecognised => {
+                Family::generic(kind)
+            }
             _ => self,
         }
     }
@@ -432,8 +440,10 @@ fn detect_flat(source: &Source) -> Family {
         Family::AlertEvidence
     } else if generic::has_mail_columns(source) || source.has("NetworkMessageId") {
         Family::Email { per_recipient: true }
-    } else {
+    } else if generic::has_alert_columns(source) {
         Family::Alert
+    } else {
+        Family::Unrecognised
     }
 }
 
@@ -469,6 +479,11 @@ fn build<'c>(
         (Family::AirInvestigation, _) => o365::map_air_investigation(&mut builder, source)?,
         (Family::GraphAlert, Some(map)) => graph::map_graph_alert(&mut builder, map, source)?,
         (Family::GraphAlert, None) => generic::map_alert(&mut builder, source)?,
+        (Family::Unrecognised, _) => {
+            let names: Vec<&str> = source.entries().take(8).map(|e| e.name).collect();
+            let columns = names.join(", ");
+            return Err(MapError::UnknownShape { file: ctx.file.clone(), line, columns });
+        }
     }
     Ok(builder)
 }
