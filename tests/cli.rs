@@ -302,3 +302,31 @@ fn misspelt_tag_warns_with_suggestion() {
                 .and(predicate::str::contains("did you mean 'Finance'?")),
         );
 }
+
+#[test]
+fn new_store_path_is_announced() {
+    let parent = TempDir::new().expect("temporary directory");
+    let store = parent.path().join("mistyped").join("store");
+    let mut cmd = Command::cargo_bin("tagq").expect("tagq binary");
+    cmd.env("TAGQ_STORE", &store).env_remove("TAGQ_ACTOR").args(["tag", "list"]);
+    cmd.assert()
+        .success()
+        .stderr(predicate::str::contains("created a new store at"))
+        .stderr(predicate::str::contains("check --store or TAGQ_STORE"));
+    let mut again = Command::cargo_bin("tagq").expect("tagq binary");
+    again.env("TAGQ_STORE", &store).env_remove("TAGQ_ACTOR").args(["tag", "list"]);
+    again.assert().success().stderr(predicate::str::contains("created a new store").not());
+}
+
+#[test]
+fn store_path_that_is_a_file_rejected() {
+    let parent = TempDir::new().expect("temporary directory");
+    let file = parent.path().join("store.txt");
+    std::fs::write(&file, "not a store").unwrap();
+    let mut cmd = Command::cargo_bin("tagq").expect("tagq binary");
+    cmd.env("TAGQ_STORE", &file).env_remove("TAGQ_ACTOR").args(["tag", "list"]);
+    cmd.assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("is a file, not a folder; give a folder with --store"));
+}

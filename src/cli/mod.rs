@@ -18,7 +18,7 @@ mod tag;
 mod views;
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
@@ -77,6 +77,28 @@ pub fn main() -> i32 {
 
 fn run(cli: Cli) -> Outcome {
     let store = store_dir(&cli);
+    if store.exists() && !store.is_dir() {
+        return Err(Failure::Message(format!(
+            "the store path {} is a file, not a folder; give a folder with --store or TAGQ_STORE",
+            store.display()
+        )));
+    }
+    let existed = store.exists();
+    let quiet = cli.quiet;
+    let outcome = dispatch(cli, &store);
+    // A mistyped --store or TAGQ_STORE would otherwise give empty answers without a word.
+    if !existed && store.is_dir() && !quiet {
+        let _ = writeln!(
+            io::stderr().lock(),
+            "tagq: created a new store at {}; check --store or TAGQ_STORE if you meant another one",
+            store.display()
+        );
+    }
+    outcome
+}
+
+fn dispatch(cli: Cli, store: &Path) -> Outcome {
+    let store = store.to_path_buf();
     tag::set_actor(cli.actor.clone());
     match cli.command {
         Command::Filter(args) => filter::run(&args, &store, cli.quiet),
