@@ -26,7 +26,7 @@ pub struct IndexStats {
     /// Bytes of the stored tag bitmaps (`tag-bitmaps.bin`), 0 before the first query.
     pub tag_bitmap_bytes: u64,
     /// Bytes of the `.idx` sections by kind: `postings`, `keys`, `times`, `sources`, `fields`
-    /// (per-value bitmaps of every field), `time columns` and `time block heads` (the summary
+    /// (per-value bitmaps of every field), `time_columns` and `time_block_heads` (the summary
     /// and block index of each time column). The rest of each `.idx` file is its header and
     /// section table.
     pub sections: BTreeMap<String, u64>,
@@ -63,9 +63,9 @@ fn section_kind(name: &str) -> &str {
     if name.starts_with(FIELD_PREFIX) {
         "fields"
     } else if name.starts_with(TIME_PREFIX) {
-        "time columns"
+        "time_columns"
     } else if name.starts_with(HEADS_PREFIX) {
-        "time block heads"
+        "time_block_heads"
     } else {
         name
     }
