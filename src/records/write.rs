@@ -5,8 +5,9 @@
 //! output, and later records of another input format are converted to it.
 //!
 //! Conversions:
-//! - CSV output of a JSON record has the columns `kind`, `id`, `time`, then the record's model
-//!   fields (lists joined with `; `), then `users` (`role address` pairs joined with `; `).
+//! - CSV output of a JSON record has the columns `kind`, `id`, `time`, then every model field
+//!   of its kind (lists joined with `; `, empty where absent), then `users` (`role address`
+//!   pairs joined with `; `).
 //! - JSON or NDJSON output of a CSV record is an object of header name to cell text.
 //!
 //! CSV output always uses `,` as the delimiter. A header line is written before the first row
@@ -14,11 +15,13 @@
 //! inputs with different headers are concatenated.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
 
 use serde_json::{Map, Value as JsonValue};
 
+use super::map::model_field_names;
 use super::{Raw, Record, RecordKind, Role, SourceFormat, UserRef, Value};
 
 /// An output format.
@@ -217,9 +220,9 @@ impl<W: Write> RecordWriter<W> {
 }
 
 /// Returns the CSV header and cells of a record: its own for CSV input, model columns otherwise.
-///
-/// NOTE: model columns are the fields the record has, so a mapper that omits absent fields
-/// makes the header change, and be written again, between records of one kind.
+/// The model columns are every model field of the record's kind, empty where the record has
+/// none, so the header is written again only when the kind changes (or a mapper sets a field
+/// outside the model, which then gets its own column).
 fn csv_columns(record: &Record) -> (Cow<'_, [String]>, Cow<'_, [String]>) {
     if let Raw::Csv { header, cells } = &record.raw {
         return (Cow::Borrowed(&header[..]), Cow::Borrowed(&cells[..]));
@@ -230,9 +233,11 @@ fn csv_columns(record: &Record) -> (Cow<'_, [String]>, Cow<'_, [String]>) {
         record.id.clone(),
         record.time.map(|t| t.to_string()).unwrap_or_default(),
     ];
-    for (name, value) in &record.fields {
-        header.push((*name).to_string());
-        cells.push(value_cell(value));
+    let mut names: BTreeSet<&str> = model_field_names(record.kind).iter().copied().collect();
+    names.extend(record.fields.keys().copied());
+    for name in names {
+        header.push(name.to_string());
+        cells.push(record.fields.get(name).map(value_cell).unwrap_or_default());
     }
     header.push("users".to_string());
     cells.push(users_cell(&record.users));
@@ -569,15 +574,35 @@ mod tests {
         let record = json_record("{\"a\":1}", SourceFormat::Ndjson);
         let output = render(Some(OutputFormat::Csv), false, &[record], &[]);
         let mut lines = output.lines();
-        assert_eq!(lines.next(), Some("kind,id,time,subject,threat_types,users"));
-        assert_eq!(
-            lines.next(),
-            Some(
-                "email,m-1,2024-06-02T08:15:30Z,\"Invoice, urgent\",Phish; Spam,\
-                 sender bad@evil.test; recipient user1@contoso.test; recipient user2@contoso.test"
-            )
+        let names = model_field_names(RecordKind::Email);
+        let header = format!("kind,id,time,{},users", names.join(","));
+        assert_eq!(lines.next(), Some(header.as_str()));
+        let cells: Vec<String> = names
+            .iter()
+            .map(|name| match *name {
+                "subject" => "\"Invoice, urgent\"".to_string(),
+                "threat_types" => "Phish; Spam".to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        let row = format!(
+            "email,m-1,2024-06-02T08:15:30Z,{},sender bad@evil.test; \
+             recipient user1@contoso.test; recipient user2@contoso.test",
+            cells.join(",")
         );
+        assert_eq!(lines.next(), Some(row.as_str()));
         assert_eq!(lines.next(), None);
+    }
+
+    #[test]
+    fn csv_header_repeated_per_optional_field() {
+        let full = json_record("{}", SourceFormat::Ndjson);
+        let mut sparse = full.clone();
+        sparse.fields.remove("threat_types");
+        let output = render(Some(OutputFormat::Csv), false, &[full, sparse], &[]);
+        let headers = output.lines().filter(|line| line.starts_with("kind,id,time,")).count();
+        assert_eq!(headers, 1, "one header for records of one kind:\n{output}");
+        assert_eq!(output.lines().count(), 3);
     }
 
     #[test]

@@ -47,7 +47,7 @@ use crate::records::{Raw, RawBody, RawItem, Record, RecordKind, SourceFormat};
 pub use address::clean_address;
 pub use cells::split_list;
 pub use error::MapError;
-pub use schema::{column_type, model_schema, schema_for};
+pub use schema::{column_type, model_field_names, model_schema, schema_for};
 pub use timestamp::parse_timestamp;
 
 use builder::Builder;

@@ -189,6 +189,24 @@ pub(crate) fn is_model_name(kind: RecordKind, column: &str) -> bool {
     field_specs(kind).iter().any(|f| f.name.eq_ignore_ascii_case(column))
 }
 
+/// Returns the names of a kind's model fields in sorted order.
+pub fn model_field_names(kind: RecordKind) -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<[Vec<&'static str>; 3]> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        [RecordKind::Alert, RecordKind::Email, RecordKind::Campaign].map(|kind| {
+            let mut names: Vec<&'static str> = field_specs(kind).iter().map(|f| f.name).collect();
+            names.sort_unstable();
+            names
+        })
+    });
+    let slot = match kind {
+        RecordKind::Alert => 0,
+        RecordKind::Email => 1,
+        RecordKind::Campaign => 2,
+    };
+    names.get(slot).map_or(&[], Vec::as_slice)
+}
+
 /// Returns the schema of a kind's model fields: names, types, aliases, roles and the fields
 /// that free text searches (alert `title` and `description`, email `subject`, campaign
 /// `name`).
