@@ -595,7 +595,7 @@ mod tests {
     }
 
     #[test]
-    fn csv_header_repeated_per_optional_field() {
+    fn csv_header_once_per_kind() {
         let full = json_record("{}", SourceFormat::Ndjson);
         let mut sparse = full.clone();
         sparse.fields.remove("threat_types");
