@@ -1,8 +1,8 @@
 //! A segment's derived structures, read section by section when a query first needs them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use roaring::RoaringBitmap;
 
@@ -28,6 +28,9 @@ pub struct LazySegment {
     time_columns: BTreeMap<String, TimeCells>,
     /// The first error of a time block read, which no section cell keeps.
     block_error: OnceLock<Arc<IndexError>>,
+    /// Ranks found so far by time column and instant, since a repeated window would otherwise
+    /// read and decode the same blocks again.
+    ranks: Mutex<HashMap<(String, i64), u32>>,
 }
 
 /// A time column's heads and values, each read on first use.
@@ -76,6 +79,7 @@ impl LazySegment {
             fields,
             time_columns,
             block_error: OnceLock::new(),
+            ranks: Mutex::new(HashMap::new()),
         })
     }
 
@@ -181,12 +185,21 @@ impl SegmentParts for LazySegment {
     }
 
     fn time_rank(&self, key: &str, time: i64) -> Option<u32> {
+        let cache_key = (key.to_string(), time);
+        if let Some(rank) = self.ranks.lock().ok().and_then(|r| r.get(&cache_key).copied()) {
+            return Some(rank);
+        }
         let column = self.load_time_heads(key)?;
         let rank = column.heads.rank(time, |block| self.file.time_block(column, block));
-        rank.map_err(|error| {
-            let _ = self.block_error.set(Arc::new(error));
-        })
-        .ok()
+        let rank = rank
+            .map_err(|error| {
+                let _ = self.block_error.set(Arc::new(error));
+            })
+            .ok()?;
+        if let Ok(mut ranks) = self.ranks.lock() {
+            ranks.insert(cache_key, rank);
+        }
+        Some(rank)
     }
 
     fn time_values(&self, key: &str) -> Option<&[i64]> {
