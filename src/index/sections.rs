@@ -15,7 +15,7 @@
 //! - `heads:NAME`: the summary and block heads of the time data in section `NAME`.
 //!
 //! Time values (100-nanosecond ticks, see [`Timestamp`](crate::time::Timestamp)) are stored in
-//! blocks of varint differences (see [`time_blocks`](super::time_blocks)). They use the
+//! blocks of varint differences (see [`time_blocks`]). They use the
 //! largest unit of 1 s, 1 ms, 1 µs or one tick that divides every value, so a sorted column
 //! with second resolution takes about one byte per record. A time column equal to the record times is
 //! stored as a reference to them.
