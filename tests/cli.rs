@@ -330,3 +330,29 @@ fn store_path_that_is_a_file_rejected() {
         .stdout("")
         .stderr(predicate::str::contains("is a file, not a folder; give a folder with --store"));
 }
+
+#[test]
+fn empty_input_warns_with_file_name() {
+    let parent = TempDir::new().expect("temporary directory");
+    let empty = parent.path().join("empty.csv");
+    let header_only = parent.path().join("header-only.csv");
+    std::fs::write(&empty, "").unwrap();
+    std::fs::write(&header_only, "Timestamp,Title,Severity\n").unwrap();
+    let store = parent.path().join("store");
+    let run = |args: &[&str]| {
+        let mut cmd = Command::cargo_bin("tagq").expect("tagq binary");
+        cmd.env("TAGQ_STORE", &store).env_remove("TAGQ_ACTOR").args(args);
+        cmd.arg(&empty).arg(&header_only).assert()
+    };
+    let expected = |name: &str| format!("{name}: no records found; check that this is the export");
+    run(&["--quiet", "filter", "--count", ""])
+        .code(1)
+        .stdout("0\n")
+        .stderr(predicate::str::contains(expected("empty.csv")))
+        .stderr(predicate::str::contains(expected("header-only.csv")));
+    run(&["ingest"])
+        .success()
+        .stderr(predicate::str::contains(expected("empty.csv")))
+        .stderr(predicate::str::contains(expected("header-only.csv")))
+        .stderr(predicate::str::contains("added no records"));
+}

@@ -184,7 +184,8 @@ impl Batch<'_> {
                 Ok(reader) => reader,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
-            let warnings = reader.warnings().iter().map(ToString::to_string);
+            let warnings = reader.warnings();
+            let warnings = warnings.iter().map(ToString::to_string);
             self.summary.warnings.extend(warnings);
             added
         })

@@ -138,6 +138,11 @@ pub enum ReadWarning {
         /// The number of data rows read.
         rows: u64,
     },
+    /// The input ended without a single record, as an empty file or a header-only CSV does.
+    NoRecords {
+        /// The input name.
+        file: String,
+    },
 }
 
 impl std::fmt::Display for ReadWarning {
@@ -147,6 +152,9 @@ impl std::fmt::Display for ReadWarning {
                 f,
                 "{file}: row count equals a known portal export cap ({rows}); data may be truncated"
             ),
+            ReadWarning::NoRecords { file } => {
+                write!(f, "{file}: no records found; check that this is the export you meant")
+            }
         }
     }
 }

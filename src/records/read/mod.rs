@@ -116,6 +116,10 @@ pub struct Reader {
     format: InputFormat,
     encoding: Encoding,
     batches: Batches,
+    /// Items yielded so far.
+    items: u64,
+    /// Set when iteration reached the end of the input without an error.
+    ended: bool,
 }
 
 enum Batches {
@@ -148,13 +152,17 @@ impl Reader {
         }
     }
 
-    /// Returns the warnings found so far. The row-count warning of a CSV input appears once
-    /// iteration has reached the end of the input.
-    pub fn warnings(&self) -> &[ReadWarning] {
-        match &self.batches {
-            Batches::Csv(csv) => csv.warnings(),
-            _ => &[],
+    /// Returns the warnings found so far. The row-count warning of a CSV input and the
+    /// warning for an input without records appear once iteration has reached its end.
+    pub fn warnings(&self) -> Vec<ReadWarning> {
+        let mut warnings = match &self.batches {
+            Batches::Csv(csv) => csv.warnings().to_vec(),
+            _ => Vec::new(),
+        };
+        if self.ended && self.items == 0 {
+            warnings.push(ReadWarning::NoRecords { file: self.name.clone() });
         }
+        warnings
     }
 }
 
@@ -162,11 +170,18 @@ impl Iterator for Reader {
     type Item = Result<Vec<RawItem>, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match &mut self.batches {
+        let next = match &mut self.batches {
             Batches::Csv(batches) => batches.next(),
             Batches::Ndjson(batches) => batches.next(),
             Batches::Json(batches) => batches.next(),
+        };
+        match &next {
+            Some(Ok(batch)) => self.items += batch.len() as u64,
+            // An input that failed is reported by its error, not as empty.
+            Some(Err(_)) => self.items = self.items.max(1),
+            None => self.ended = true,
         }
+        next
     }
 }
 
@@ -214,7 +229,7 @@ pub fn open_reader(
             Batches::Json(json::JsonBatches::new(&name, prefix.into_stream(), batch_items))
         }
     };
-    Ok(Reader { name, format, encoding, batches })
+    Ok(Reader { name, format, encoding, batches, items: 0, ended: false })
 }
 
 fn csv_delimiter(name: &str, prefix: &mut Prefix, explicit: Option<u8>) -> Result<u8, ReadError> {
