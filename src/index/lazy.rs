@@ -28,9 +28,6 @@ pub struct LazySegment {
     time_columns: BTreeMap<String, TimeCells>,
     /// The first error of a time block read, which no section cell keeps.
     block_error: OnceLock<Arc<IndexError>>,
-    /// Ranks found so far by time column and instant, since a repeated window would otherwise
-    /// read and decode the same blocks again.
-    ranks: Mutex<HashMap<(String, i64), u32>>,
 }
 
 /// A time column's heads and values, each read on first use.
@@ -39,6 +36,9 @@ struct TimeCells {
     /// `None` when the column is missing from the table.
     heads: Cell<Option<TimeHeads>>,
     values: Cell<Vec<i64>>,
+    /// Ranks found so far by instant, since a repeated window would otherwise read and decode
+    /// the same blocks again.
+    ranks: Mutex<HashMap<i64, u32>>,
 }
 
 static EMPTY_POSTINGS: Postings = BTreeMap::new();
@@ -79,7 +79,6 @@ impl LazySegment {
             fields,
             time_columns,
             block_error: OnceLock::new(),
-            ranks: Mutex::new(HashMap::new()),
         })
     }
 
@@ -185,8 +184,8 @@ impl SegmentParts for LazySegment {
     }
 
     fn time_rank(&self, key: &str, time: i64) -> Option<u32> {
-        let cache_key = (key.to_string(), time);
-        if let Some(rank) = self.ranks.lock().ok().and_then(|r| r.get(&cache_key).copied()) {
+        let ranks = &self.time_columns.get(key)?.ranks;
+        if let Some(rank) = ranks.lock().ok().and_then(|r| r.get(&time).copied()) {
             return Some(rank);
         }
         let column = self.load_time_heads(key)?;
@@ -196,8 +195,8 @@ impl SegmentParts for LazySegment {
                 let _ = self.block_error.set(Arc::new(error));
             })
             .ok()?;
-        if let Ok(mut ranks) = self.ranks.lock() {
-            ranks.insert(cache_key, rank);
+        if let Ok(mut ranks) = ranks.lock() {
+            ranks.insert(time, rank);
         }
         Some(rank)
     }
