@@ -181,7 +181,7 @@ fn removed_group_member_loses_tag() {
     for segment_size in [2, 1 << 20] {
         let temp = tempfile::tempdir().unwrap();
         let index = ingest(temp.path(), segment_size);
-        // Finance reaches user 3 through team-b, which holds team-a.
+        // Finance reaches user 3 through team-b, which contains team-a.
         let before_directory = directory(&[1, 3]);
         let tags: &[(&str, &[&str])] =
             &[("VIP", &["user2@contoso.test"]), ("Finance", &["team-b@contoso.test"])];

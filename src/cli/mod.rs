@@ -86,7 +86,7 @@ fn run(cli: Cli) -> Outcome {
     let existed = store.exists();
     let quiet = cli.quiet;
     let outcome = dispatch(cli, &store);
-    // A mistyped --store or TAGQ_STORE would otherwise give empty answers without a word.
+    // Without this message, a mistyped --store or TAGQ_STORE gives empty results silently.
     if !existed && store.is_dir() && !quiet {
         let _ = writeln!(
             io::stderr().lock(),

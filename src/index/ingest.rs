@@ -107,9 +107,9 @@ struct Batch<'a> {
 /// directory `store` as one batch: either all of them are published or, on error or crash,
 /// none. `progress` receives the number of records read so far after each read batch.
 ///
-/// Memory stays bounded by the segment size: the derived structures of one segment are held
-/// until it is full, its originals go to a temporary file as they arrive, and the batch keeps
-/// a 128-bit hash and a location per record to find repeated identities.
+/// Memory stays bounded by the segment size. The derived structures of one segment are kept
+/// until it is full, and its originals go to a temporary file as they arrive. The batch also
+/// keeps a 128-bit hash and a location per record to find repeated identities.
 ///
 /// # Errors
 ///

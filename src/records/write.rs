@@ -221,8 +221,8 @@ impl<W: Write> RecordWriter<W> {
 
 /// Returns the CSV header and cells of a record: its own for CSV input, model columns otherwise.
 /// The model columns are every model field of the record's kind, empty where the record has
-/// none, so the header is written again only when the kind changes (or a mapper sets a field
-/// outside the model, which then gets its own column).
+/// none, so the header is written again only when the kind changes. A field that a mapper sets
+/// outside the model gets its own column, which also changes the header.
 fn csv_columns(record: &Record) -> (Cow<'_, [String]>, Cow<'_, [String]>) {
     if let Raw::Csv { header, cells } = &record.raw {
         return (Cow::Borrowed(&header[..]), Cow::Borrowed(&cells[..]));

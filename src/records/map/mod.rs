@@ -10,9 +10,10 @@
 //!   AIR investigations (alert);
 //! - Microsoft Graph security alerts with `evidence[]`, and Graph `analyzedEmail`;
 //! - campaign exports (a `Campaign ID` or `CampaignId` column);
-//! - anything else: emails when a sender or recipient column exists, alerts when a column that
-//!   only alerts have exists (title, severity, status, category, alert id), and otherwise a
-//!   [`MapError::UnknownShape`] error, so that a directory or member list is not read as alerts.
+//! - anything else: emails when a sender or recipient column exists, and alerts when a column
+//!   that only alerts have exists (title, severity, status, category, alert id). Other rows get
+//!   a [`MapError::UnknownShape`] error, so that a directory or member list is not read as
+//!   alerts.
 //!
 //! [`MapContext::kind`] overrides the detected kind: the item is then mapped by the generic
 //! rules of that kind.
